@@ -1,0 +1,29 @@
+"""`mlpipe`: the command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from services.cli.context import CliContext, PipelineGroup
+from services.cli.data_commands import db, make_data
+
+
+@click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Self-hosted ML service for tabular data: train, serve, watch for drift, retrain."""
+    ctx.obj = CliContext.from_environment()
+
+
+cli.add_command(db)
+cli.add_command(make_data)
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="mlpipe", standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()
