@@ -213,6 +213,8 @@ alias_history = Table(
     Column("alias", String(40), nullable=False),
     Column("version", String(20)),
     Column("previous_version", String(20)),
+    # promote, rollback, set, delete: rollback replays these to find the previous champion
+    Column("action", String(20), nullable=False, server_default="set"),
     Column("reason", Text, nullable=False),
     Column("actor", String(60), nullable=False),
     _ts("created_at", nullable=False),

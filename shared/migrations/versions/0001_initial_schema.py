@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:24:42.569707
+Create Date: 2026-11-23 16:34:15.840968
 """
 
 from alembic import op
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('alias', sa.String(length=40), nullable=False),
     sa.Column('version', sa.String(length=20), nullable=True),
     sa.Column('previous_version', sa.String(length=20), nullable=True),
+    sa.Column('action', sa.String(length=20), server_default='set', nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('actor', sa.String(length=60), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
