@@ -82,7 +82,9 @@ def create_dataset(
         "is_active": activate,
         "created_at": datetime.now(UTC),
     }
-    new_id = conn.execute(datasets.insert().values(**values)).inserted_primary_key[0]
+    inserted = conn.execute(datasets.insert().values(**values)).inserted_primary_key
+    assert inserted is not None
+    new_id = inserted[0]
     return _from_row({"id": new_id, **values})
 
 

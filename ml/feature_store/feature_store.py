@@ -104,7 +104,7 @@ class FeatureStore:
         frame = normalize_frame(schema, raw)
         labels = pd.Series([row[1] for row in rows], index=frame.index, dtype=object, name="label")
         times = pd.Series(
-            pd.to_datetime([_utc(row[2]) for row in rows], utc=True),
+            pd.to_datetime(pd.Series([_utc(row[2]) for row in rows], dtype=object), utc=True),
             index=frame.index,
             name="ingested_at",
         )
@@ -160,7 +160,8 @@ class FeatureStore:
 def _json_records(features: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: numpy scalars become Python ones, NaN becomes null."""
     as_objects = features.astype(object)
-    return as_objects.where(features.notna(), None).to_dict("records")
+    records: list[dict[str, Any]] = as_objects.where(features.notna(), None).to_dict("records")  # type: ignore[assignment]
+    return records
 
 
 def _optional_column(values: pd.Series | None, length: int) -> list[Any]:
