@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from services.cli.config_commands import config
 from services.cli.context import CliContext, PipelineGroup
 from services.cli.data_commands import db, make_data
 
@@ -17,6 +18,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext.from_environment()
 
 
+cli.add_command(config)
 cli.add_command(db)
 cli.add_command(make_data)
 
