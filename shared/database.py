@@ -189,6 +189,14 @@ training_jobs = Table(
     Column("error", Text),
     Index(None, "model_name", "status"),
     Index(None, "created_at"),
+    # At most one queued or running job per model, even with several monitors racing.
+    Index(
+        "uq_training_jobs_active_model",
+        "model_name",
+        unique=True,
+        sqlite_where=text("status IN ('queued', 'running')"),
+        postgresql_where=text("status IN ('queued', 'running')"),
+    ),
 )
 
 model_registry = Table(
