@@ -62,7 +62,7 @@ wait_healthy ingestion_api "http://$HOST:$INGESTION_API_PORT/health" || failed=i
 [ -z "$failed" ] && { wait_healthy prediction_service "http://$HOST:$PREDICTION_SERVICE_PORT/ready" || failed=prediction_service; }
 [ -z "$failed" ] && { wait_alive drift_monitor || failed=drift_monitor; }
 [ -z "$failed" ] && { wait_alive retraining_worker || failed=retraining_worker; }
-[ -z "$failed" ] && { wait_healthy dashboard "http://$HOST:$DASHBOARD_PORT/health" || failed=dashboard; }
+[ -z "$failed" ] && { wait_healthy dashboard "http://$HOST:$DASHBOARD_PORT/" || failed=dashboard; }
 if [ -z "$failed" ] && [ -f "$RUN_DIR/mlflow_ui.pid" ]; then
   wait_healthy mlflow_ui "http://$HOST:$MLFLOW_UI_PORT/health" || failed=mlflow_ui
 fi
