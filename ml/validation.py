@@ -8,6 +8,7 @@ normalised with `ml.schema.normalize_frame`, the same function training uses.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from ml.schema import DatasetSchema, FeatureSpec, category_strings, normalize_fr
 
 MAX_STRING_LENGTH = 1_000
 MAX_ENTITY_ID_LENGTH = 200
+MAX_FLOAT = sys.float_info.max
 
 
 class NonFinite:
@@ -162,7 +164,8 @@ def _number_kind(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "text"
     if isinstance(value, int | np.integer):
-        return "ok"
+        # JSON integers are unbounded; one beyond float range cannot be a feature value.
+        return "ok" if abs(int(value)) <= MAX_FLOAT else "non_finite"
     if isinstance(value, float | np.floating):
         return "ok" if np.isfinite(value) else "non_finite"
     if isinstance(value, NonFinite):
