@@ -1,0 +1,1 @@
+"""HTTP routes of the Ingestion API, one module per feature."""
