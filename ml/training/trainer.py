@@ -46,6 +46,7 @@ class TrainingResult:
     class_weighting: str | None
     holdout_index: pd.Index
     n_train: int
+    input_example: pd.DataFrame  # a few training rows, logged with the model
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -156,6 +157,7 @@ def train(
         class_weighting=weighting,
         holdout_index=holdout_index,
         n_train=len(train_index),
+        input_example=x_train.head(5).reset_index(drop=True),
         timings=clock,
     )
 
