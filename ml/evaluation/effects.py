@@ -25,32 +25,64 @@ def numeric_distance(sketch: NumericSketch, finite_sorted: np.ndarray) -> Numeri
 
     Both CDFs are known exactly at each edge and just below it (the sketch keeps ties), so
     KS is exact when every reference value is an edge and within one bin's mass otherwise.
-    Wasserstein-1 takes both CDFs as linear inside a bin (exact for data on the edges),
-    integrates both tails exactly, and is divided by the reference standard deviation.
+    Wasserstein-1 integrates the window's CDF exactly, takes the reference as spread evenly
+    inside each bin, and is divided by the reference standard deviation.
     """
     edges, n_current = sketch.edges, finite_sorted.size
     cumulative_current = np.searchsorted(finite_sorted, edges, side="right")
-    current_at = cumulative_current / n_current
-    current_below = np.searchsorted(finite_sorted, edges, side="left") / n_current
+    below_current = np.searchsorted(finite_sorted, edges, side="left")
     reference_at = sketch.cumulative / sketch.n_valid
     reference_below = reference_at - sketch.ties / sketch.n_valid
-    gap_at, gap_below = current_at - reference_at, current_below - reference_below
+    gap_at = cumulative_current / n_current - reference_at
+    gap_below = below_current / n_current - reference_below
     ks_statistic = float(max(np.abs(gap_at).max(), np.abs(gap_below).max()))
 
-    inner = float(np.dot(_mean_abs_linear(gap_at[:-1], gap_below[1:]), np.diff(edges)))
-    below_count = int(np.searchsorted(finite_sorted, edges[0], side="left"))
-    below = below_count * edges[0] - float(finite_sorted[:below_count].sum())
-    above_start = int(cumulative_current[-1])
-    above = float(finite_sorted[above_start:].sum()) - (n_current - above_start) * edges[-1]
+    prefix = np.concatenate([[0.0], np.cumsum(finite_sorted)])
+    start, stop = cumulative_current[:-1], below_current[1:]  # window values inside each bin
+    inside_count = stop - start
+    inside_mean = np.where(
+        inside_count > 0, (prefix[stop] - prefix[start]) / np.maximum(inside_count, 1), edges[1:]
+    )
+    inner = _inner_wasserstein(
+        edges, gap_at, gap_below, reference_below[1:] - reference_at[:-1],
+        inside_count / n_current, inside_mean,
+    )  # fmt: skip
+
+    low_count = int(below_current[0])
+    below = low_count * edges[0] - float(prefix[low_count])
+    high_start = int(cumulative_current[-1])
+    above = float(prefix[-1] - prefix[high_start]) - (n_current - high_start) * edges[-1]
     wasserstein = (inner + (below + above) / n_current) / sketch.std
-    return NumericDistance(ks_statistic, float(wasserstein), cumulative_current)
+    return NumericDistance(ks_statistic, wasserstein, cumulative_current)
+
+
+def _inner_wasserstein(
+    edges: np.ndarray,
+    gap_at: np.ndarray,
+    gap_below: np.ndarray,
+    reference_rise: np.ndarray,
+    current_rise: np.ndarray,
+    current_mean: np.ndarray,
+) -> float:
+    """Integral of |CDF gap| between the edges.
+
+    Inside a bin the reference rises linearly and the window's values sit at their mean:
+    exact for values on the edges or at one point inside a bin, and the signed area is kept.
+    """
+    left, right = edges[:-1], edges[1:]
+    width = right - left
+    share = np.divide(current_mean - left, width, out=np.zeros_like(width), where=width > 0)
+    before_step = gap_at[:-1] - reference_rise * share
+    first = _mean_abs_linear(gap_at[:-1], before_step) * (current_mean - left)
+    second = _mean_abs_linear(before_step + current_rise, gap_below[1:]) * (right - current_mean)
+    return float(first.sum() + second.sum())
 
 
 def _mean_abs_linear(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Mean of |f| over an interval where f runs linearly from `start` to `end`."""
     magnitude = np.abs(start) + np.abs(end)
-    crossing = (start * end) < 0
     safe = np.where(magnitude > 0, magnitude, 1.0)
+    crossing = start * end < 0
     return np.where(crossing, (start**2 + end**2) / (2 * safe), magnitude / 2)
 
 

@@ -9,12 +9,21 @@ from scipy import special, stats
 
 MIN_EXPECTED_COUNT = 5.0
 EXACT_SUPPORT_LIMIT = 20_000
+EXACT_KS_LIMIT = 1_000
 
 
 def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
-    """Two-sample Kolmogorov-Smirnov p-value (scipy's asymptotic form with the effective n)."""
+    """Two-sample Kolmogorov-Smirnov p-value for the effective sample size.
+
+    scipy's exact-distribution `kstwo` up to 1,000 effective samples; beyond that Stephens'
+    corrected asymptotic form, which agrees within about 1% and stays fast (`kstwo` can take
+    close to a second per column at 500,000).
+    """
     n_effective = max(1, round(n_reference * n_current / (n_reference + n_current)))
-    return float(stats.kstwo.sf(statistic, n_effective))
+    if n_effective <= EXACT_KS_LIMIT:
+        return float(stats.kstwo.sf(statistic, n_effective))
+    root = np.sqrt(n_effective)
+    return float(special.kolmogorov((root + 0.12 + 0.11 / root) * statistic))
 
 
 def chi2_homogeneity(reference: np.ndarray, current: np.ndarray) -> tuple[float, float] | None:
