@@ -1,0 +1,139 @@
+"""A loaded, warmed-up model version as the service uses it: immutable once built.
+
+Requests take a reference to one `ServedModel` when they start and use only it,
+which is what lets a reload swap the champion without touching in-flight work.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml.schema import DatasetSchema
+
+# Below this many rows a forest's thread pool costs more than it saves (measured:
+# one row takes ~3x longer with n_jobs=2 than with n_jobs=1); micro-batches stay under it.
+PARALLEL_MIN_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    name: str
+    version: str
+    pipeline: Any  # the fitted sklearn Pipeline as registered
+    schema: DatasetSchema  # the schema the pipeline was trained on
+    run_id: str | None = None
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    load_seconds: float = 0.0
+    # Same pipeline with every n_jobs set to 1, for small frames.
+    serial_pipeline: Any = None
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        version: str,
+        pipeline: Any,
+        schema: DatasetSchema,
+        *,
+        run_id: str | None = None,
+        load_seconds: float = 0.0,
+    ) -> ServedModel:
+        return cls(
+            name=name,
+            version=str(version),
+            pipeline=pipeline,
+            schema=schema,
+            run_id=run_id,
+            load_seconds=load_seconds,
+            serial_pipeline=single_threaded(pipeline),
+        )
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The fitted class labels, in predict_proba's column order."""
+        return self.pipeline.classes_
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    def frame(self, columns: dict[str, list[Any]]) -> pd.DataFrame:
+        """The pipeline's input from normalised column values (None = missing).
+
+        Produces exactly what `ml.schema.normalize_frame` produces: float64 numeric
+        columns, object categorical columns holding str or NaN.
+        """
+        size = len(next(iter(columns.values()))) if columns else 0
+        arrays: list[np.ndarray] = []
+        for spec in self.schema.features:
+            values = columns.get(spec.name) or [None] * size
+            if spec.kind == "numeric":
+                arrays.append(np.array(values, dtype=np.float64))
+            else:
+                cells = np.array(values, dtype=object)
+                cells[cells == None] = np.nan  # noqa: E711 - elementwise comparison
+                arrays.append(cells)
+        return _frame_from_arrays(arrays, self.schema.feature_names, size)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Class probabilities (columns in `classes` order)."""
+        pipeline = self.pipeline if len(frame) >= PARALLEL_MIN_ROWS else self.serial_pipeline
+        return np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+
+    def warm_up(self) -> float:
+        """Score a few synthetic rows (each category, missing values) so the first
+        real request pays no first-call costs; returns the seconds it took."""
+        started = time.perf_counter()
+        rows = max(2, max((len(f.categories) for f in self.schema.features), default=0))
+        columns: dict[str, list[Any]] = {}
+        for spec in self.schema.features:
+            if spec.kind == "numeric":
+                columns[spec.name] = [float(i % 3) for i in range(rows - 1)] + [None]
+            else:
+                known = list(spec.categories) or ["warm-up"]
+                columns[spec.name] = [known[i % len(known)] for i in range(rows - 1)] + [None]
+        frame = self.frame(columns)
+        self.predict_proba(frame)
+        self.predict_proba(frame.iloc[:1])
+        return time.perf_counter() - started
+
+
+def single_threaded(pipeline: Any) -> Any:
+    """A copy of `pipeline` whose steps use one thread (the original when already so)."""
+    try:
+        params = pipeline.get_params(deep=True)
+    except AttributeError:
+        return pipeline
+    threaded = {k: 1 for k, v in params.items() if k.endswith("n_jobs") and v not in (None, 1)}
+    if not threaded:
+        return pipeline
+    clone = copy.deepcopy(pipeline)
+    clone.set_params(**threaded)
+    return clone
+
+
+def _frame_from_arrays(arrays: list[np.ndarray], names: list[str], size: int) -> pd.DataFrame:
+    """A frame that keeps object columns as object (pandas 3 would infer `str` dtype).
+
+    `DataFrame._from_arrays` builds it in ~0.2 ms against ~0.8 ms for the public
+    per-Series route, a quarter of the per-request budget; the public route stays
+    as the fallback should pandas drop the private one.
+    """
+    index = pd.RangeIndex(size)
+    try:
+        return pd.DataFrame._from_arrays(  # type: ignore[attr-defined]
+            arrays, columns=pd.Index(names), index=index, verify_integrity=False
+        )
+    except (AttributeError, TypeError):
+        data = {
+            name: pd.Series(array, dtype=array.dtype, index=index, copy=False)
+            for name, array in zip(names, arrays, strict=True)
+        }
+        return pd.DataFrame(data, index=index)
