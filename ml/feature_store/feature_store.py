@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from ml.feature_store.bulk_insert import FeatureRows, insert_rows
 from ml.schema import DatasetSchema, normalize_frame
 from shared.database import datasets, feature_store
 from shared.errors import NotFound
@@ -43,34 +44,24 @@ class FeatureStore:
     ) -> int:
         """Insert normalised rows inside the caller's transaction; return how many.
 
-        One executemany: SQLAlchemy turns it into multi-row INSERTs
-        ("insertmanyvalues") on PostgreSQL and a C-level loop on SQLite.
+        A bulk path per backend (ml.feature_store.bulk_insert): COPY on
+        PostgreSQL, one DBAPI executemany on SQLite.
         """
         if features.empty:
             return 0
-        now = datetime.now(UTC)
-        records = _json_records(features)
-        label_values = _optional_column(labels, len(records))
-        entity_values = _optional_column(entity_ids, len(records))
-        time_values = _timestamps(event_times, len(records))
-        rows = [
-            {
-                "dataset_id": dataset_id,
-                "entity_id": None if entity is None else str(entity),
-                "event_time": event_time,
-                "ingested_at": now,
-                "features": record,
-                "label": None if label is None else str(label),
-                "label_at": None if label is None else now,
-                "batch_id": batch_id,
-                "split": split,
-            }
-            for record, label, entity, event_time in zip(
-                records, label_values, entity_values, time_values, strict=True
-            )
-        ]
-        conn.execute(feature_store.insert(), rows)
-        return len(rows)
+        count = len(features)
+        rows = FeatureRows(
+            dataset_id=dataset_id,
+            features=features,
+            labels=[None if v is None else str(v) for v in _optional_column(labels, count)],
+            entity_ids=[None if v is None else str(v) for v in _optional_column(entity_ids, count)],
+            event_times=_timestamps(event_times, count),
+            ingested_at=datetime.now(UTC),
+            batch_id=batch_id,
+            split=split,
+        )
+        insert_rows(conn, rows)
+        return count
 
     def training_frame(
         self,
@@ -155,13 +146,6 @@ class FeatureStore:
                 raise NotFound(f"no data set with id {dataset_id}")
             self._schemas[dataset_id] = DatasetSchema.from_dict(raw)
         return self._schemas[dataset_id]
-
-
-def _json_records(features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: numpy scalars become Python ones, NaN becomes null."""
-    as_objects = features.astype(object)
-    records: list[dict[str, Any]] = as_objects.where(features.notna(), None).to_dict("records")  # type: ignore[assignment]
-    return records
 
 
 def _optional_column(values: pd.Series | None, length: int) -> list[Any]:
