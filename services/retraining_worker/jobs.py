@@ -93,8 +93,9 @@ class JobRepository:
         A partial unique index enforces the rule, so two monitors (or a monitor and
         `mlpipe train`) racing cannot both insert.
         """
-        values = {
-            "id": str(uuid.uuid4()),
+        job_id = str(uuid.uuid4())
+        values: dict[str, Any] = {
+            "id": job_id,
             "model_name": model_name,
             "reason": reason,
             "trigger_event_id": trigger_event_id,
@@ -116,7 +117,7 @@ class JobRepository:
                     trigger_event_id=trigger_event_id,
                 )
             raise JobAlreadyActive(active) from None
-        return self.get(values["id"])
+        return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
         jobs = self._select(training_jobs.c.id == job_id)
