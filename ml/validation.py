@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -75,12 +76,31 @@ def validate_records(
     wanted = schema.feature_names + [schema.target, "entity_id", "event_time"]
     frame = pd.DataFrame.from_records(dicts, columns=wanted, index=pd.RangeIndex(len(dicts)))
     known = set(wanted)
-    unknown = sorted({str(k) for k in set().union(*map(dict.keys, dicts))} - known) if dicts else []
-    for name in schema.feature_names:
-        present = np.fromiter((name in r for r in dicts), bool, len(dicts))
-        absent = np.flatnonzero(~present)
-        errors.add(np.setdiff1d(absent, not_objects), name, "required feature is missing")
-    return _finish(schema, frame, errors, unknown, text_values)
+    unknown: set[str] = set()
+    # Records of one request nearly always share their keys: check each distinct key
+    # set once instead of every record for every feature.
+    for keys, indices in _key_sets(records).items():
+        unknown.update(str(k) for k in keys - known)
+        for name in schema.feature_names:
+            if name not in keys:
+                errors.add(indices, name, "required feature is missing")
+    return _finish(schema, frame, errors, sorted(unknown), text_values)
+
+
+def _key_sets(records: list[Any]) -> dict[frozenset[Any], list[int]]:
+    """Positions of the dict records, grouped by their set of keys."""
+    if records and all(map(isinstance, records, repeat(dict))):
+        first = tuple(records[0])
+        if all(map(first.__eq__, map(tuple, records))):  # the usual case, at C speed
+            return {frozenset(first): list(range(len(records)))}
+    by_order: dict[tuple[Any, ...], list[int]] = {}
+    for i, record in enumerate(records):
+        if isinstance(record, dict):
+            by_order.setdefault(tuple(record), []).append(i)
+    by_set: dict[frozenset[Any], list[int]] = {}
+    for keys, indices in by_order.items():
+        by_set.setdefault(frozenset(keys), []).extend(indices)
+    return by_set
 
 
 def validate_frame(
@@ -112,7 +132,9 @@ def _finish(
     for spec in schema.features:
         column = frame[spec.name]
         if spec.kind == "numeric":
-            _check_numeric(column, spec, errors, text_values)
+            parsed = _check_numeric(column, spec, errors, text_values)
+            if parsed is not None:  # text parsed once here, not again by normalize_frame
+                frame[spec.name] = parsed
         else:
             count = _check_categorical(column, spec, errors)
             if count:
@@ -121,7 +143,9 @@ def _finish(
     _check_scalar_text(frame["entity_id"], "entity_id", MAX_ENTITY_ID_LENGTH, errors)
     event_times = _parse_event_times(frame["event_time"], errors)
 
-    valid = np.setdiff1d(np.arange(len(frame)), sorted(errors.bad))
+    keep = np.ones(len(frame), dtype=bool)
+    keep[list(errors.bad)] = False
+    valid = np.flatnonzero(keep)
     rows = frame.iloc[valid]
     entity_ids = category_strings(rows["entity_id"]).astype(object)
     return ValidationResult(
@@ -138,18 +162,21 @@ def _finish(
 
 def _check_numeric(
     column: pd.Series, spec: FeatureSpec, errors: _Errors, text_values: bool
-) -> None:
+) -> pd.Series | None:
+    """Record the column's errors; for text cells also return them parsed as float64."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         values = column.to_numpy(dtype=float)
         errors.add(np.flatnonzero(np.isinf(values)), spec.name, "must be a finite number")
-        return
+        return None
     present = column.notna()
     raw = column[present]
     if text_values:
         numbers = pd.to_numeric(raw, errors="coerce")
         errors.add(raw.index[numbers.isna()], spec.name, "expected a number")
         errors.add(raw.index[np.isinf(numbers.fillna(0))], spec.name, "must be a finite number")
-        return
+        parsed = pd.Series(np.nan, index=column.index, dtype="float64")
+        parsed[raw.index] = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        return parsed
     kind = raw.map(_number_kind)
     errors.add(raw.index[kind == "text"], spec.name, "expected a number")
     errors.add(raw.index[kind == "nested"], spec.name, "expected a number, not an object or a list")
@@ -158,6 +185,7 @@ def _check_numeric(
         spec.name,
         "must be a finite number (NaN and Infinity are not allowed)",
     )
+    return None
 
 
 def _number_kind(value: Any) -> str:
@@ -190,7 +218,7 @@ def _check_categorical(column: pd.Series, spec: FeatureSpec, errors: _Errors) ->
         raw = raw[kind == "ok"]
     text = category_strings(raw)
     errors.add(
-        text.index[text.str.len() > MAX_STRING_LENGTH],
+        text.index[_longer_than(text, MAX_STRING_LENGTH)],
         spec.name,
         f"longer than {MAX_STRING_LENGTH} characters",
     )
@@ -209,10 +237,8 @@ def _scalar_kind(value: Any) -> str:
 
 
 def _check_label(column: pd.Series, schema: DatasetSchema, errors: _Errors) -> None:
-    raw = column[column.notna()]
-    kind = raw.map(_scalar_kind)
-    errors.add(raw.index[kind != "ok"], schema.target, "label must be a single value")
-    text = category_strings(raw[kind == "ok"])
+    raw = _scalars(column[column.notna()], schema.target, "label must be a single value", errors)
+    text = category_strings(raw)
     errors.add(
         text.index[~text.isin(schema.classes)],
         schema.target,
@@ -221,13 +247,27 @@ def _check_label(column: pd.Series, schema: DatasetSchema, errors: _Errors) -> N
 
 
 def _check_scalar_text(column: pd.Series, name: str, max_length: int, errors: _Errors) -> None:
-    raw = column[column.notna()]
-    kind = raw.map(_scalar_kind)
-    errors.add(raw.index[kind != "ok"], name, "expected a string or a number")
-    text = category_strings(raw[kind == "ok"])
+    raw = _scalars(column[column.notna()], name, "expected a string or a number", errors)
+    text = category_strings(raw)
     errors.add(
-        text.index[text.str.len() > max_length], name, f"longer than {max_length} characters"
+        text.index[_longer_than(text, max_length)], name, f"longer than {max_length} characters"
     )
+
+
+def _scalars(raw: pd.Series, name: str, message: str, errors: _Errors) -> pd.Series:
+    """The single (scalar) values of `raw`; the others are errors. Strings skip the per-value check."""
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        return raw
+    kind = raw.map(_scalar_kind)
+    errors.add(raw.index[kind != "ok"], name, message)
+    return raw[kind == "ok"]
+
+
+def _longer_than(text: pd.Series, limit: int) -> np.ndarray:
+    """Mask of the values longer than `limit`, measuring each distinct value once."""
+    codes, uniques = pd.factorize(text)
+    too_long = np.fromiter((len(u) > limit for u in uniques), bool, len(uniques))
+    return np.append(too_long, False)[codes]  # code -1 (missing) is never too long
 
 
 def _parse_event_times(column: pd.Series, errors: _Errors) -> pd.Series:
