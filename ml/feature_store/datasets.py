@@ -88,6 +88,11 @@ def create_dataset(
     return _from_row({"id": new_id, **values})
 
 
+def delete_dataset(conn: Connection, dataset_id: int) -> None:
+    """Remove a data set and, by cascade, its feature rows and ingestion batches."""
+    conn.execute(datasets.delete().where(datasets.c.id == dataset_id))
+
+
 def set_row_count(conn: Connection, dataset_id: int, n_rows: int) -> None:
     conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(n_rows=n_rows))
 

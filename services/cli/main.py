@@ -9,6 +9,7 @@ import click
 from services.cli.config_commands import config
 from services.cli.context import CliContext, PipelineGroup
 from services.cli.data_commands import db, make_data
+from services.cli.model_commands import init, models, promote, rollback, train
 
 
 @click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,11 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(config)
 cli.add_command(db)
 cli.add_command(make_data)
+cli.add_command(init)
+cli.add_command(train)
+cli.add_command(models)
+cli.add_command(promote)
+cli.add_command(rollback)
 
 
 def main() -> None:
