@@ -100,6 +100,10 @@ def forget_model(conn: Connection, name: str) -> None:
     conn.execute(alias_history.delete().where(alias_history.c.model_name == name))
 
 
+def forget_history(conn: Connection, name: str) -> None:
+    conn.execute(alias_history.delete().where(alias_history.c.model_name == name))
+
+
 def forget_version(conn: Connection, name: str, version: str) -> None:
     table = model_registry.c
     conn.execute(model_registry.delete().where(table.model_name == name, table.version == version))

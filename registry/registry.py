@@ -196,6 +196,14 @@ class ModelRegistry:
         with write_transaction(self.engine) as conn:
             mirror.forget_model(conn, name)
 
+    def delete_versions_except(self, name: str, keep: str) -> None:
+        """Drop every other version and the alias history (re-initialising with --force)."""
+        for info in self.list_versions(name):
+            if info.version != str(keep):
+                self.delete_version(name, info.version)
+        with write_transaction(self.engine) as conn:
+            mirror.forget_history(conn, name)
+
     def delete_version(self, name: str, version: str) -> None:
         """Undo a registration whose follow-up failed, so nothing half-made is left."""
         try:

@@ -48,7 +48,10 @@ class TrainerConfig:
     selection_max_rows: int = 20_000
     importance_max_rows: int = 2_000
     importance_repeats: int = 3
-    n_jobs: int = 2
+    n_jobs: int = 2  # random forest threads (joblib)
+    # OpenMP/BLAS threads: on a busy 2-core host, 2 OpenMP threads made
+    # HistGradientBoosting 10x slower than 1 (spin-waiting barriers).
+    native_threads: int = 1
     min_rows: int = 30
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from ml.evaluation import ReferenceProfile
 from ml.schema import DatasetSchema, labels_as_strings
@@ -95,6 +96,19 @@ def train(
     values; `holdout` (a boolean mask on frame's index) overrides the random split.
     """
     config = config or TrainerConfig()
+    with threadpool_limits(limits=config.native_threads):
+        return _train(frame, labels, schema, config, progress, times, holdout)
+
+
+def _train(
+    frame: pd.DataFrame,
+    labels: pd.Series,
+    schema: DatasetSchema,
+    config: TrainerConfig,
+    progress: Progress | None,
+    times: pd.Series | None,
+    holdout: pd.Series | None,
+) -> TrainingResult:
     report = progress or (lambda _message: None)
     labels = labels_as_strings(labels)
     metric = config.metric_for(schema.task)
