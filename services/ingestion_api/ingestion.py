@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,7 @@ from shared.errors import Conflict, ServiceUnavailable
 from shared.events import EventLog, IngestionEvent
 
 log = logging.getLogger(__name__)
+NOT_HASHED = "-"  # body_hash of a batch sent without a batch_id
 Validator = Callable[[DatasetSchema], ValidationResult]
 
 
@@ -38,9 +40,15 @@ class Submission:
     """One request's batch: where it came from and how it must be treated."""
 
     source: str  # batch or csv
-    body_hash: str
+    content_hash: Callable[[], str]  # called only when there is a batch_id to compare under
     batch_id: str | None = None
     strict: bool = False
+
+    @cached_property
+    def body_hash(self) -> str:
+        # Without a client batch_id nothing can ever be replayed, so skip the
+        # hashing (about 10% of a 100,000-record request) and store a marker.
+        return self.content_hash() if self.batch_id else NOT_HASHED
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def register(app: OpenAPI, ctx: IngestionContext) -> None:
         check_record_count(len(body.records), ctx.settings.ingest_max_records)
         submission = Submission(
             source="batch",
-            body_hash=records_hash("batch", body.records),
+            content_hash=lambda: records_hash("batch", body.records),
             batch_id=body.batch_id,
             strict=query.mode == "strict",
         )
@@ -75,7 +75,7 @@ def register(app: OpenAPI, ctx: IngestionContext) -> None:
         )
         submission = Submission(
             source="csv",
-            body_hash=csv_hash(text),
+            content_hash=lambda: csv_hash(text),
             batch_id=query.batch_id,
             strict=query.mode == "strict",
         )
