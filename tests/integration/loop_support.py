@@ -100,3 +100,20 @@ def feed_back(
                 .where(predictions.c.id == prediction_id)
                 .values(label=str(label), label_at=when)
             )
+
+
+def drifted_labels(
+    engine: Engine, registry: ModelRegistry, rows: int, *, shuffle_older: bool = False
+) -> None:
+    """Concept-drifted traffic, predicted by the champion, labels fed back (oldest first)."""
+    champion = registry.load(MODEL, "champion")
+    records, labels = traffic(rows, "concept", seed=7)
+    ids = log_predictions(engine, champion, records, spread_seconds=30)
+    newest = int(rows * 0.3)
+    older, recent = slice(0, rows - newest), slice(rows - newest, rows)
+    older_labels = labels.iloc[older]
+    if shuffle_older:  # the candidate will learn noise; the holdout keeps the truth
+        older_labels = older_labels.sample(frac=1.0, random_state=3)
+    start = datetime.now(UTC) - timedelta(seconds=20)
+    feed_back(engine, ids[older], older_labels, at=start)
+    feed_back(engine, ids[recent], labels.iloc[recent], at=start + timedelta(seconds=10))

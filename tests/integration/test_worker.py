@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -20,14 +19,7 @@ from services.retraining_worker.retrain import Retrainer
 from services.retraining_worker.runner import JobRunner
 from shared.config import Settings
 from shared.database import training_jobs, write_transaction
-from tests.integration.loop_support import (
-    FAST_TRAINING,
-    MODEL,
-    feed_back,
-    init_champion,
-    log_predictions,
-    traffic,
-)
+from tests.integration.loop_support import FAST_TRAINING, MODEL, drifted_labels, init_champion
 
 pytestmark = pytest.mark.slow
 
@@ -54,23 +46,6 @@ def runner_for(settings: Settings, engine: Engine) -> tuple[JobRunner, TrainingQ
     queue = TrainingQueue(settings, engine)
     retrainer = Retrainer(settings, engine, ModelRegistry(settings, engine))
     return JobRunner(settings, queue, retrainer, worker="test-worker"), queue
-
-
-def drifted_labels(
-    engine: Engine, registry: ModelRegistry, rows: int, *, shuffle_older: bool = False
-) -> None:
-    """Concept-drifted traffic, predicted by the champion, labels fed back (oldest first)."""
-    champion = registry.load(MODEL, "champion")
-    records, labels = traffic(rows, "concept", seed=7)
-    ids = log_predictions(engine, champion, records, spread_seconds=30)
-    newest = int(rows * 0.3)
-    older, recent = slice(0, rows - newest), slice(rows - newest, rows)
-    older_labels = labels.iloc[older]
-    if shuffle_older:  # the candidate will learn noise; the holdout keeps the truth
-        older_labels = older_labels.sample(frac=1.0, random_state=3)
-    start = datetime.now(UTC) - timedelta(seconds=20)
-    feed_back(engine, ids[older], older_labels, at=start)
-    feed_back(engine, ids[recent], labels.iloc[recent], at=start + timedelta(seconds=10))
 
 
 def test_concept_drift_job_promotes_a_better_version(settings, engine: Engine) -> None:
