@@ -8,17 +8,21 @@ import json
 from typing import Any
 
 from ml.validation import NonFinite
+from shared.errors import BadRequest
 
 
 def records_hash(source: str, records: list[Any]) -> str:
     """Canonical JSON of the records (sorted keys, no whitespace), tagged with the source."""
-    canonical = json.dumps(
-        records,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=_literal,
-    )
+    try:
+        canonical = json.dumps(
+            records,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=_literal,
+        )
+    except RecursionError:  # parsed near the recursion limit, cannot be re-encoded
+        raise BadRequest("JSON is nested too deeply") from None
     return _sha256(f"{source}\n{canonical}".encode())
 
 

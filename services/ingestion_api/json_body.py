@@ -22,6 +22,7 @@ Model = TypeVar("Model", bound=BaseModel)
 # Escapes that may decode to a NUL or a surrogate; only bodies containing one get
 # the full (slower) check, so ordinary bodies pay for one scan of the bytes.
 SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+TOO_DEEP = "JSON is nested too deeply"
 
 
 def read_json(model: type[Model]) -> Model:
@@ -31,7 +32,10 @@ def read_json(model: type[Model]) -> Model:
             "Content-Type must be application/json", {"content_type": request.mimetype or None}
         )
     data = request.get_data(cache=False)
-    body = parse_json(data, model)
+    try:
+        body = parse_json(data, model)
+    except RecursionError:  # json.loads gives up on ~1,000 levels of nesting
+        raise BadRequest(TOO_DEEP) from None
     if SUSPECT_ESCAPE.search(data):
         check_storable(body.model_dump())
     return body

@@ -17,9 +17,9 @@ from ml.feature_store.datasets import active_dataset
 from ml.feature_store.feature_store import FeatureStore
 from ml.validation import ValidationResult, validate_records
 from services.ingestion_api.batch_log import record_batch
-from services.ingestion_api.body_hash import records_hash
 from services.ingestion_api.group_commit import GroupCommitter
 from services.ingestion_api.ingest_metrics import IngestionMetrics
+from services.ingestion_api.ingestion import NOT_HASHED
 from services.ingestion_api.results import batch_result
 from shared.config import Settings
 from shared.database import write_transaction
@@ -69,7 +69,7 @@ class StreamIngestor:
                 conn,
                 batch_id=batch_id,
                 dataset_id=dataset.id,
-                body_hash=records_hash(SOURCE, list(records)),
+                body_hash=NOT_HASHED,  # stream records are never replayed by id
                 source=SOURCE,
                 result=result,
                 received_at=datetime.now(UTC),

@@ -26,6 +26,7 @@ MAX_BODY = 60_000
 MAX_RECORDS = 50
 GOOD = sample_records(1)[0]
 HEADER = ",".join(GOOD)
+DEEP = "[" * 5_000 + "]" * 5_000  # beyond what json.loads can recurse into
 ROW = ",".join("" if v is None else str(v) for v in GOOD.values())
 
 
@@ -66,6 +67,14 @@ REQUEST_LEVEL = [
     ("malformed JSON stream", raw("/ingest/stream", "{record:}"), 400, "bad_request"),
     ("malformed JSON feedback", raw("/feedback", "[}"), 400, "bad_request"),
     ("empty body", raw("/ingest/batch", ""), 400, "bad_request"),
+    ("deeply nested JSON", raw("/ingest/batch", '{"records": [' + DEEP + "]}"), 400, None),
+    ("deeply nested record", raw("/ingest/stream", '{"record": {"Age": ' + DEEP + "}}"), 400, None),
+    (
+        "deeply nested label",
+        raw("/feedback", '{"labels": [{"prediction_id": "p", "label": ' + DEEP + "}]}"),
+        400,
+        None,
+    ),
     ("whitespace body", raw("/ingest/stream", "  \n"), 400, "bad_request"),
     ("empty CSV", csv(""), 400, "bad_request"),
     ("not UTF-8", raw("/ingest/batch", b'{"records": ["\xff"]}'), 400, "bad_request"),
