@@ -238,3 +238,13 @@ def test_unicode_column_names_round_trip(base_url, engine) -> None:
     assert stored["性别"] == records[0]["性别"] and stored["Âge"] == records[0]["Âge"]
     schema = requests.get(f"{base_url}/schema", timeout=10).json()
     assert {"Âge", "性别"} <= {feature["name"] for feature in schema["features"]}
+
+
+def test_replay_of_records_with_differing_keys(base_url, engine, dataset) -> None:
+    records = sample_records(4)
+    records[1]["entity_id"] = "only-here"  # the records no longer share one key set
+    reordered = [dict(reversed(list(record.items()))) for record in records]
+    first = post_batch(base_url, {"batch_id": "mixed", "records": records})
+    again = post_batch(base_url, {"batch_id": "mixed", "records": reordered})
+    changed = post_batch(base_url, {"batch_id": "mixed", "records": records[:3]})
+    assert (first.status_code, again.status_code, changed.status_code) == (201, 200, 409)
