@@ -9,6 +9,7 @@ several times cheaper; the rows are logged and answered from the same text.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -47,11 +48,18 @@ def json_objects(columns: Mapping[str, Sequence[Any]], size: int) -> list[str]:
 
 
 def new_ids(count: int) -> list[str]:
-    """`count` random (version 4) UUIDs as text, ~5x faster than str(uuid.uuid4()) each."""
-    digits = os.urandom(16 * count).hex()
+    """`count` UUIDv7 (RFC 9562) as text: the current Unix milliseconds, then 74 random bits.
+
+    Time-ordered keys land at the right edge of the primary-key index instead of
+    all over it, which keeps inserts cheap as the prediction log grows; the
+    random part keeps ids unguessable and unique across processes.
+    """
+    stamp = f"{time.time_ns() // 1_000_000:012x}"
+    head = f"{stamp[:8]}-{stamp[8:]}-7"
+    digits = os.urandom(10 * count).hex()
     ids = []
-    for start in range(0, 32 * count, 32):
-        h = digits[start : start + 32]
-        variant = "89ab"[int(h[16], 16) & 3]
-        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
+    for start in range(0, 20 * count, 20):
+        h = digits[start : start + 20]
+        variant = "89ab"[int(h[3], 16) & 3]
+        ids.append(f"{head}{h[:3]}-{variant}{h[4:7]}-{h[7:19]}")
     return ids

@@ -64,7 +64,7 @@ def test_predict_answers_from_the_champion_and_commits_every_row(
     assert (body.model.name, body.model.version) == (MODEL, "1") and body.warnings is None
     assert len(body.predictions) == 3
     for item in body.predictions:
-        assert uuid.UUID(item.prediction_id).version == 4
+        assert uuid.UUID(item.prediction_id).version == 7
         assert set(item.probabilities) == {"No", "Yes"}
         assert sum(item.probabilities.values()) == pytest.approx(1.0)
         assert item.prediction == max(item.probabilities, key=item.probabilities.__getitem__)

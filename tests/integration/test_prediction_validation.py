@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from typing import Any
 
@@ -135,7 +136,10 @@ def test_json_rows_round_trip() -> None:
     assert encode_column([]) == [] and json_objects({}, 2) == ["{}", "{}"]
 
 
-def test_ids_are_random_uuid4() -> None:
+def test_ids_are_time_ordered_uuid7() -> None:
     ids = new_ids(1_000)
+    later = new_ids(1)[0]
     assert len(set(ids)) == 1_000
-    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    stamp = int(uuid.UUID(later).hex[:12], 16)  # Unix milliseconds
+    assert abs(stamp - time.time() * 1000) < 60_000 and later[:13] >= ids[0][:13]

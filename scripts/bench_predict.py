@@ -1,0 +1,433 @@
+"""Benchmark the prediction service against `mlflow models serve` and the in-process floor.
+
+Builds two Pipelines on the sample data with the real trainer (a 100-tree random
+forest and a logistic regression), registers them in a fresh PIPELINE_HOME, and
+measures with one and the same HTTP client (keep-alive connections, in client
+processes of their own):
+
+- this service's POST /predict under gunicorn, every prediction logged (SQLite by
+  default, or --database-url), one record per request, 1 and 16 concurrent clients;
+- `mlflow models serve --env-manager local` on the same version, POST /invocations;
+- in-process `predict_proba` on a one-row frame and on a 10,000-row frame (the floor);
+- 10,000-row batch requests (/predict/batch against /invocations);
+- the time from an alias move to the first answer from the new version (polling,
+  and the Redis signal with --redis-url).
+
+Run from the repository root (about 5 minutes):
+
+    .venv/bin/python scripts/bench_predict.py
+    .venv/bin/python scripts/bench_predict.py --redis-url redis://127.0.0.1:6379/0 --json out.json
+    .venv/bin/python scripts/bench_predict.py --only layouts --layouts 1x8,1x32,2x16
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+NAME = "bench"
+
+
+# -- the client ---------------------------------------------------------------------
+def _client_process(
+    port: int, path: str, bodies: list[bytes], threads: int, seconds: float
+) -> dict:
+    """`threads` keep-alive clients sending bodies in turn; latencies after a 1 s warm-up."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    start = time.perf_counter()
+    warm_until, stop_at = start + 1.0, start + 1.0 + seconds
+
+    def loop(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine: list[float] = []
+        i = offset
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= stop_at:
+                break
+            ok = _send(conn, path, bodies[i % len(bodies)])
+            t1 = time.perf_counter()
+            i += 1
+            if not ok:
+                with lock:
+                    errors[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            elif t0 >= warm_until:
+                mine.append(t1 - t0)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=loop, args=(k * 7,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return {"latencies": latencies, "errors": errors[0], "seconds": seconds}
+
+
+def _send(conn: http.client.HTTPConnection, path: str, body: bytes) -> bool:
+    try:
+        conn.request("POST", path, body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()  # the whole answer counts; parsing it is the client's business
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def load(port: int, path: str, bodies: list[bytes], clients: int, seconds: float) -> dict:
+    """Requests/s and latency percentiles for `clients` concurrent clients (4 per process)."""
+    per_process = [min(4, clients - k) for k in range(0, clients, 4)]
+    with ProcessPoolExecutor(len(per_process)) as pool:
+        parts = list(
+            pool.map(
+                _client_process,
+                *zip(*[(port, path, bodies, n, seconds) for n in per_process], strict=True),
+            )
+        )
+    latencies = sorted(x for part in parts for x in part["latencies"])
+    return {
+        "clients": clients,
+        "requests_per_s": len(latencies) / seconds,
+        "p50_ms": _percentile(latencies, 50) * 1000,
+        "p99_ms": _percentile(latencies, 99) * 1000,
+        "errors": sum(part["errors"] for part in parts),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return (
+        values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+        if values
+        else float("nan")
+    )
+
+
+def batch_rows_per_s(port: int, path: str, body: bytes, rows: int, repeats: int) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    assert _send(conn, path, body), f"batch request to {path} failed"  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        assert _send(conn, path, body)
+    return rows * repeats / (time.perf_counter() - started)
+
+
+def post_json(port: int, path: str, body: Any) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    return json.loads(conn.getresponse().read())
+
+
+# -- the servers ----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(port: int, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"nothing answered 200 on :{port}{path} within {timeout:.0f}s")
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str], log: Path, ready_path: str, port: int):
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_http(port, ready_path, 180)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def service(home: Path, env: dict[str, str], layout: str, extra: dict[str, str] | None = None):
+    workers, threads = layout.split("x")
+    port = free_port()
+    prometheus = Path(tempfile.mkdtemp(prefix="prom-", dir=home))
+    command = [str(VENV_BIN / "gunicorn"), "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+               "--workers", workers, "--threads", threads, "services.prediction_service.app:create_wsgi_app()"]  # fmt: skip
+    full = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prometheus), **(extra or {})}
+    return process(command, full, home / f"service-{port}.log", "/ready", port)
+
+
+def mlflow_server(home: Path, env: dict[str, str], version: str):
+    port = free_port()
+    command = [str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{NAME}/{version}",
+               "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    return process(command, env, home / f"mlflow-{port}.log", "/ping", port)
+
+
+# -- the models -------------------------------------------------------------------------
+def build_models(settings: Any, engine: Any) -> dict[str, Any]:
+    """Train both families on the sample data, register them; returns version and floor."""
+    from ml.feature_store.datasets import create_dataset
+    from ml.schema import infer_schema, labels_as_strings, normalize_frame
+    from ml.training import TrainerConfig, train
+    from registry import ModelRegistry
+    from services.prediction_service.served_model import ServedModel
+    from shared.database import write_transaction
+
+    data = pd.read_csv(ROOT / "data" / "lung_disease.csv")
+    schema, _ = infer_schema(data, "Recovered")
+    labels = labels_as_strings(data["Recovered"])
+    frame = normalize_frame(schema, data)[labels.notna()]
+    with write_transaction(engine) as conn:
+        create_dataset(conn, name=NAME, schema=schema, source="bench", replace=True)
+    registry = ModelRegistry(settings, engine)
+    models = {}
+    for family in ("random_forest", "logistic_regression"):
+        result = train(frame, labels[labels.notna()], schema, TrainerConfig(families=(family,)))
+        version = registry.log_candidate(NAME, result).version
+        loaded = registry.load(NAME, version)
+        served = ServedModel.build(NAME, version, loaded.pipeline, loaded.schema)
+        models[family] = {"version": version, "floor": floor(served, frame)}
+    return models
+
+
+def floor(model: Any, frame: pd.DataFrame) -> dict[str, float]:
+    """In-process predict_proba: the faster of the pipeline as registered and its one-thread copy."""
+    one, big = frame.iloc[:1], pd.concat([frame] * (10_000 // len(frame) + 1)).iloc[:10_000]
+    best_one = min(
+        _median_seconds(lambda p=p: p.predict_proba(one), 200)
+        for p in (model.pipeline, model.serial_pipeline)
+    )
+    best_big = min(
+        _median_seconds(lambda p=p: p.predict_proba(big), 7)
+        for p in (model.pipeline, model.serial_pipeline)
+    )
+    return {"single_row_ms": best_one * 1000, "rows_per_s_10k": 10_000 / best_big}
+
+
+def _median_seconds(call: Any, repeats: int) -> float:
+    call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# -- the measurements ---------------------------------------------------------------------
+def bodies_for(records: list[dict], key: str) -> list[bytes]:
+    return [json.dumps({key: [r]}).encode() for r in records]
+
+
+def time_to_new_version(port: int, record: dict, move: Any) -> float:
+    """Seconds from the alias move (move() returned) to the first answer from the new version."""
+    before = post_json(port, "/predict", {"records": [record]})["model"]["version"]
+    move()
+    moved = time.perf_counter()
+    while time.perf_counter() - moved < 120:
+        if post_json(port, "/predict", {"records": [record]})["model"]["version"] != before:
+            return time.perf_counter() - moved
+        time.sleep(0.01)
+    raise TimeoutError("the new version never answered")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from registry import CHAMPION, ModelRegistry
+    from shared.config import load_settings
+    from shared.database import make_engine
+    from shared.migrate import upgrade
+    from shared.signals import publish_model_changed
+
+    home = Path(tempfile.mkdtemp(prefix="bench-predict-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MODEL_NAME", "API_KEY")}
+    env.update(PIPELINE_HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}", MODEL_NAME=NAME,
+               DATABASE_URL=args.database_url or f"sqlite:///{home / 'data' / 'pipeline.db'}",
+               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", LOG_LEVEL="WARNING")  # fmt: skip
+    settings = load_settings(
+        pipeline_home=home,
+        database_url=env["DATABASE_URL"],
+        mlflow_tracking_uri=env["MLFLOW_TRACKING_URI"],
+        redis_url=None,
+    )
+    settings.ensure_dirs()
+    engine = make_engine(settings)
+    upgrade(engine)
+    print(f"home {home}; training and registering both models ...", flush=True)
+    models = build_models(settings, engine)
+    registry = ModelRegistry(settings, engine)
+    records = [
+        r
+        for r in json.loads(
+            pd.read_csv(ROOT / "data" / "lung_disease.csv")
+            .drop(columns="Recovered")
+            .to_json(orient="records")
+        )
+        if None not in r.values()
+    ]
+    ours_bodies, mlflow_bodies = (
+        bodies_for(records[:200], "records"),
+        bodies_for(records[:200], "dataframe_records"),
+    )
+    big = (records * (10_000 // len(records) + 1))[:10_000]
+    big_ours, big_mlflow = (
+        json.dumps({"records": big}).encode(),
+        json.dumps({"dataframe_records": big}).encode(),
+    )
+    out: dict[str, Any] = {
+        "home": str(home),
+        "models": models,
+        "layout": args.layout,
+        "results": {},
+    }
+
+    if args.only in (None, "layouts"):
+        registry.set_alias(
+            NAME, CHAMPION, models["random_forest"]["version"], reason="bench", actor="bench"
+        )
+        for layout in args.layouts.split(","):
+            with service(home, env, layout) as port:
+                out.setdefault("layouts", {})[layout] = load(
+                    port, "/predict", ours_bodies, 16, args.seconds
+                )
+                print(f"layout {layout}: {out['layouts'][layout]}", flush=True)
+    if args.only == "layouts":
+        return out
+
+    for family in ("random_forest", "logistic_regression"):
+        version = models[family]["version"]
+        registry.set_alias(NAME, CHAMPION, version, reason="bench", actor="bench")
+        result: dict[str, Any] = {"floor": models[family]["floor"]}
+        with service(home, env, args.layout) as port:
+            for clients in (1, 16):
+                result[f"ours_{clients}"] = load(
+                    port, "/predict", ours_bodies, clients, args.seconds
+                )
+            result["ours_batch_rows_per_s"] = batch_rows_per_s(
+                port, "/predict/batch", big_ours, 10_000, args.batches
+            )
+        with mlflow_server(home, env, version) as port:
+            for clients in (1, 16):
+                result[f"mlflow_{clients}"] = load(
+                    port, "/invocations", mlflow_bodies, clients, args.seconds
+                )
+            result["mlflow_batch_rows_per_s"] = batch_rows_per_s(
+                port, "/invocations", big_mlflow, 10_000, args.batches
+            )
+        out["results"][family] = result
+        print(family, json.dumps(result, indent=1), flush=True)
+
+    moves: dict[str, list[float]] = {}
+    lr, forest = models["logistic_regression"]["version"], models["random_forest"]["version"]
+    modes = [("polling", {}, None)] + (
+        [("redis signal", {"REDIS_URL": args.redis_url}, args.redis_url)] if args.redis_url else []
+    )
+    for mode, extra, redis_url in modes:
+        registry.set_alias(NAME, CHAMPION, lr, reason="bench", actor="bench")
+        signalled = settings.model_copy(update={"redis_url": redis_url})
+        with service(home, env, args.layout, extra) as port:
+            for trial in range(args.moves):
+                target = forest if trial % 2 == 0 else lr
+
+                def move(target: str = target, signalled: Any = signalled) -> None:
+                    registry.set_alias(NAME, CHAMPION, target, reason="bench", actor="bench")
+                    publish_model_changed(signalled, NAME, target)  # a no-op without Redis
+
+                moves.setdefault(mode, []).append(time_to_new_version(port, records[0], move))
+        print(f"alias move -> new version ({mode}): {moves[mode]}", flush=True)
+    out["alias_move_seconds"] = moves
+    return out
+
+
+def report(out: dict[str, Any]) -> None:
+    print(
+        "\n| model | measurement | this service | mlflow models serve | ratio | floor (in-process) |\n|---|---|---|---|---|---|"
+    )
+    for family, r in out["results"].items():
+        f = r["floor"]
+        for clients in (1, 16):
+            ours, theirs = r[f"ours_{clients}"], r[f"mlflow_{clients}"]
+            print(
+                f"| {family} | {clients} client(s): req/s | {ours['requests_per_s']:.0f} | {theirs['requests_per_s']:.0f} | {ours['requests_per_s'] / theirs['requests_per_s']:.1f}x | |"
+            )
+            print(
+                f"| {family} | {clients} client(s): p50 / p99 ms | {ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} | {theirs['p50_ms']:.1f} / {theirs['p99_ms']:.1f} | | {f['single_row_ms']:.2f} (1 row) |"
+            )
+            if ours["errors"] or theirs["errors"]:
+                print(f"|  | errors | {ours['errors']} | {theirs['errors']} | | |")
+        print(
+            f"| {family} | 10,000-row batches: rows/s | {r['ours_batch_rows_per_s']:,.0f} | {r['mlflow_batch_rows_per_s']:,.0f} | {r['ours_batch_rows_per_s'] / r['mlflow_batch_rows_per_s']:.1f}x | {f['rows_per_s_10k']:,.0f} ({r['ours_batch_rows_per_s'] / f['rows_per_s_10k']:.0%}) |"
+        )
+    for mode, values in out.get("alias_move_seconds", {}).items():
+        print(
+            f"alias move -> first answer from the new version ({mode}): "
+            + ", ".join(f"{v:.2f}s" for v in values)
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--layout", default="1x32", help="gunicorn WORKERSxTHREADS of this service (default 1x32)"
+    )
+    parser.add_argument(
+        "--layouts", default="1x8,1x32,2x16", help="layouts compared with --only layouts"
+    )
+    parser.add_argument(
+        "--only", choices=["layouts"], help="only compare gunicorn layouts (forest, 16 clients)"
+    )
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load test")
+    parser.add_argument(
+        "--batches", type=int, default=5, help="10,000-row requests per batch measurement"
+    )
+    parser.add_argument("--moves", type=int, default=3, help="alias moves per reload mode")
+    parser.add_argument(
+        "--database-url", help="log to this database instead of a fresh SQLite file"
+    )
+    parser.add_argument(
+        "--redis-url", help="also measure alias moves announced by the Redis signal"
+    )
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    args = parser.parse_args()
+    out = run(args)
+    if out.get("results"):
+        report(out)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
