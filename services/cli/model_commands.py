@@ -50,6 +50,7 @@ def init(obj: CliContext, csv_path: Path, target: str, name: str | None, force: 
             obj.settings, obj.engine, csv_path=csv_path, target=target, name=name,
             force=force, progress=progress,
         )  # fmt: skip
+        progress("opening the MLflow store")
         outcome = register_initial_model(obj.engine, _registry(obj), plan, progress)
     data, schema = outcome.data, outcome.data.schema
     click.echo(f"read {len(data.features):,} rows from {csv_path}")

@@ -86,6 +86,7 @@ def register_initial_model(
     info = registry.log_candidate(name, plan.result, tags={"mlpipe.reason": "init"})
     dataset: Dataset | None = None
     try:
+        report(f"storing {len(plan.data.features):,} reference rows")
         dataset = _store_reference_rows(engine, plan)
         if plan.force:  # the new version keeps counting up, so logged predictions stay unambiguous
             registry.delete_versions_except(name, info.version)
