@@ -10,7 +10,8 @@ import click
 from services.cli.config_commands import config
 from services.cli.context import CliContext, PipelineGroup
 from services.cli.data_commands import db, make_data
-from services.cli.model_commands import init, models, promote, rollback, train
+from services.cli.loop_commands import drift, status, train
+from services.cli.model_commands import init, models, promote, rollback
 
 
 @click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +29,8 @@ cli.add_command(train)
 cli.add_command(models)
 cli.add_command(promote)
 cli.add_command(rollback)
+cli.add_command(drift)
+cli.add_command(status)
 
 
 def main() -> None:

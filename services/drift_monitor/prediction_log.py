@@ -30,6 +30,7 @@ class Window:
     probabilities: pd.DataFrame | None
     labels: pd.Series  # missing (None) where no label has arrived
     times: pd.Series  # the time the window is cut by (created_at or label_at)
+    versions: pd.Series | None = None  # model version that made each prediction
 
     @property
     def n(self) -> int:
@@ -80,6 +81,17 @@ class PredictionLog:
         )
         query = _bounded(query, c.created_at, since, until)
         query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        return self._window(query, schema)
+
+    def latest(self, model: str, schema: DatasetSchema, *, limit: int) -> Window:
+        """The newest `limit` predictions of `model`, whichever version made them."""
+        c = predictions.c
+        query = (
+            select(*_COLUMNS, c.created_at.label("at"))
+            .where(c.model_name == model)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(limit)
+        )
         return self._window(query, schema)
 
     def labelled(
@@ -133,6 +145,7 @@ class PredictionLog:
             probabilities=probabilities,
             labels=pd.Series([row["label"] for row in rows], index=index, dtype=object),
             times=times,
+            versions=pd.Series([row["model_version"] for row in rows], index=index, dtype=object),
         )
 
 
