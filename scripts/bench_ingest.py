@@ -6,8 +6,9 @@ For each backend (a fresh PostgreSQL database, a fresh SQLite file) it starts
 the Ingestion API under gunicorn, sends the same sample rows through
 /ingest/csv and /ingest/batch (in chunks the endpoint accepts) and, on
 PostgreSQL, COPYs the same rows into the feature_store table through psycopg2.
-The table is emptied before every measurement. Prints rows/s (median of the
-repeats) and each path's ratio to COPY.
+The paths take turns in every round and the table is emptied before each
+measurement. Prints median rows/s, each path's ratio to COPY (median of the
+per-round ratios; other backends against the median COPY rate) and the rounds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,24 +45,29 @@ REPO = Path(__file__).resolve().parents[1]
 APP = "services.ingestion_api.app:create_wsgi_app()"
 
 
+FLOOR = "COPY (floor)"
+
+
 def main() -> None:
     args = parse_args()
     frame = make_dataset(args.rows, seed=2024)
-    print(
-        f"{args.rows:,} rows, {args.repeat} repeats (median), gunicorn {args.workers}x{args.threads}"
-    )
-    results: dict[str, float] = {}
+    print(f"{args.rows:,} rows, {args.repeat} rounds, gunicorn {args.workers}x{args.threads}")
+    rates: dict[str, list[float]] = defaultdict(list)
     for backend in args.backends.split(","):
         with database(backend, args.admin_url) as url, tempfile.TemporaryDirectory() as home:
             engine, dataset_id = prepare(url, Path(home))
             with api_server(Path(home), url, args.workers, args.threads) as base:
-                for path, send in senders(base, frame, args.chunk).items():
-                    results[f"{backend} {path}"] = measure(engine, send, args.rows, args.repeat)
-            if backend == "postgresql":
-                copy = copy_floor(engine, dataset_id, frame)
-                results["postgresql COPY (floor)"] = measure(engine, copy, args.rows, args.repeat)
+                runs = senders(base, frame, args.chunk)
+                if backend == "postgresql":
+                    runs[FLOOR] = copy_floor(engine, dataset_id, frame)
+                # Rounds interleave the paths, so a burst of load from elsewhere on the
+                # machine hits all of them alike instead of one path's repeats.
+                for _ in range(args.repeat):
+                    for path, run in runs.items():
+                        empty_tables(engine)
+                        rates[f"{backend} {path}"].append(args.rows / run())
             engine.dispose()
-    report(results)
+    report(rates)
 
 
 def parse_args() -> argparse.Namespace:
@@ -207,27 +214,19 @@ def copy_floor(engine: Engine, dataset_id: int, frame: pd.DataFrame) -> Callable
         raw = engine.raw_connection()
         try:
             started = time.perf_counter()
-            with raw.cursor() as cursor:
-                cursor.copy_expert(
-                    "COPY feature_store (dataset_id, features, label, label_at, ingested_at,"
-                    " batch_id, split) FROM STDIN",
-                    io.StringIO(text_rows),
-                )
+            cursor = raw.cursor()
+            cursor.copy_expert(  # type: ignore[attr-defined]
+                "COPY feature_store (dataset_id, features, label, label_at, ingested_at,"
+                " batch_id, split) FROM STDIN",
+                io.StringIO(text_rows),
+            )
+            cursor.close()
             raw.commit()
             return time.perf_counter() - started
         finally:
             raw.close()
 
     return copy
-
-
-def measure(engine: Engine, run: Callable[[], float], rows: int, repeat: int) -> float:
-    """Median rows/s over `repeat` runs, each on an empty feature_store table."""
-    rates = []
-    for _ in range(repeat):
-        empty_tables(engine)
-        rates.append(rows / run())
-    return statistics.median(rates)
 
 
 def empty_tables(engine: Engine) -> None:
@@ -248,12 +247,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def report(results: dict[str, float]) -> None:
-    floor = results.get("postgresql COPY (floor)")
-    print(f"{'path':<34}{'rows/s':>12}{'vs COPY':>10}")
-    for name, rate in results.items():
-        ratio = f"{rate / floor:.0%}" if floor else "-"
-        print(f"{name:<34}{rate:>12,.0f}{ratio:>10}")
+def report(rates: dict[str, list[float]]) -> None:
+    """Median rows/s per path; ratio to COPY as the median of the per-round ratios."""
+    floor = rates.get(f"postgresql {FLOOR}")
+    print(f"{'path':<34}{'rows/s':>12}{'vs COPY':>10}   per round")
+    for name, values in rates.items():
+        if floor and name.startswith("postgresql"):
+            ratio = statistics.median(v / f for v, f in zip(values, floor, strict=True))
+        elif floor:  # another backend: against the median COPY rate
+            ratio = statistics.median(values) / statistics.median(floor)
+        else:
+            ratio = 0.0
+        rounds = " ".join(f"{v:,.0f}" for v in values)
+        shown = f"{ratio:.0%}" if floor else "-"
+        print(f"{name:<34}{statistics.median(values):>12,.0f}{shown:>10}   {rounds}")
 
 
 if __name__ == "__main__":
