@@ -105,6 +105,33 @@ class DriftEventRepository:
         with self.engine.connect() as conn:
             return [bool(value) for value in conn.execute(query).scalars()]
 
+    def drift_onset(self, event_id: int, lookback: int) -> datetime | None:
+        """Start of the drift episode ending at `event_id`: the earliest window start among
+        the unbroken run of drifted windows (of the same version, at most `lookback`) up to it."""
+        c = drift_events.c
+        with self.engine.connect() as conn:
+            event = conn.execute(select(drift_events).where(c.id == event_id)).mappings().first()
+            if event is None:
+                return None
+            rows = conn.execute(
+                select(c.dataset_drift, c.window_start)
+                .where(
+                    c.model_name == event["model_name"],
+                    c.model_version == event["model_version"],
+                    c.id <= event_id,
+                    c.dataset_drift.is_not(None),
+                )
+                .order_by(c.id.desc())
+                .limit(max(lookback, 1))
+            ).all()
+        starts = []
+        for drifted, start in rows:
+            if not drifted:
+                break
+            starts.append(_utc(start))
+        known = [start for start in starts if start is not None]
+        return min(known) if known else _utc(event["window_start"])
+
     def latest(
         self, model_name: str | None = None, model_version: str | None = None, limit: int = 10
     ) -> list[DriftEvent]:

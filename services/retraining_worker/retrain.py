@@ -20,6 +20,7 @@ from ml.feature_store import FeatureStore, get_dataset
 from ml.training import TrainerConfig, evaluate, train
 from registry.registry import ModelRegistry
 from registry.types import CHALLENGER, CHAMPION
+from services.drift_monitor.events import DriftEventRepository
 from services.drift_monitor.prediction_log import PredictionLog
 from services.retraining_worker import gate
 from services.retraining_worker.jobs import Job, utcnow
@@ -53,12 +54,16 @@ class Retrainer:
         self.settings, self.engine, self.registry = settings, engine, registry
         self.store = FeatureStore(engine)
         self.log = PredictionLog(engine)
+        self.events = DriftEventRepository(engine)
 
     def retrain(self, job: Job, still_ours: Check, champion_version: str | None) -> Outcome:
         dataset = get_dataset(self.engine, job.model_name)
+        onset = None
+        if job.trigger_event_id is not None:
+            onset = self.events.drift_onset(job.trigger_event_id, self.settings.drift_persistence_m)
         data = assemble(
             self.settings, self.store, self.log, dataset_id=dataset.id,
-            model_name=job.model_name, schema=dataset.schema, now=utcnow(),
+            model_name=job.model_name, schema=dataset.schema, now=utcnow(), drift_onset=onset,
         )  # fmt: skip
         log.info("training set", extra={"job_id": job.id, **data.lineage()})
         candidate = self._earlier_candidate(job) or self._train(

@@ -9,9 +9,10 @@ logged predictions. Every live row is timed by when its label arrived.
   and candidate are compared on equal terms, on the data that matters now.
 * `cumulative` policy: train on the reference rows plus every older live row.
   Right when old labels still hold (covariate shift, more data).
-* `sliding` policy: train on the live rows of the last TRAINING_WINDOW_HOURS;
+* `sliding` policy: train on the live rows of the last TRAINING_WINDOW_HOURS,
+  and, for a job a drift event triggered, none from before that drift began;
   the newest reference rows only top it up to SLIDING_MIN_ROWS. Right when the
-  relation between features and label changed (concept drift): old labels
+  relation between features and label changed (concept drift): older labels
   would teach the old concept.
 """
 
@@ -81,6 +82,7 @@ def assemble(
     model_name: str,
     schema: DatasetSchema,
     now: datetime,
+    drift_onset: datetime | None = None,
 ) -> TrainingData:
     """Gather labelled rows, hold out the newest live ones, and apply the policy."""
     reference = _frame(*store.training_frame(dataset_id, splits=[REFERENCE_SPLIT]), "reference")
@@ -94,7 +96,8 @@ def assemble(
     holdout = live.iloc[len(live) - n_holdout :] if n_holdout else live.iloc[:0]
     older = live.iloc[: len(live) - n_holdout]
     if settings.training_policy == "sliding":
-        since = pd.Timestamp(now - timedelta(hours=settings.training_window_hours))
+        start = now - timedelta(hours=settings.training_window_hours)
+        since = pd.Timestamp(max(start, drift_onset) if drift_onset else start)
         train = older[older["_at"] >= since]
         missing = SLIDING_MIN_ROWS - len(train)
         if missing > 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -146,3 +147,40 @@ def test_too_little_data_fails_the_job_for_good(settings, engine: Engine) -> Non
     assert finished is not None and finished.status == "failed"
     assert "labelled rows" in (finished.error or "")
     assert [v.version for v in registry.list_versions(MODEL)] == ["1"]
+
+
+def test_sliding_policy_trains_on_rows_since_the_drift_began(settings, engine: Engine) -> None:
+    """Labels from before the drift would teach the old concept: the sliding set leaves them out."""
+    from ml.feature_store import FeatureStore, get_dataset
+    from services.drift_monitor.prediction_log import PredictionLog
+    from services.retraining_worker.training_data import assemble
+    from tests.integration.loop_support import feed_back, log_predictions, traffic
+
+    config = settings(training_policy="sliding")
+    registry = init_champion(config, engine, rows=400)
+    champion = registry.load(MODEL, "champion")
+    now = datetime.now(UTC)
+    for scenario, rows, minutes_ago in (("none", 300, 30), ("concept", 500, 10)):
+        records, labels = traffic(rows, scenario, seed=rows)
+        at = now - timedelta(minutes=minutes_ago)
+        feed_back(engine, log_predictions(engine, champion, records, at=at), labels, at=at)
+    dataset = get_dataset(engine, MODEL)
+
+    def training_set(**kwargs: object):
+        return assemble(
+            config, FeatureStore(engine), PredictionLog(engine), dataset_id=dataset.id,
+            model_name=MODEL, schema=dataset.schema, now=now, **kwargs,
+        )  # fmt: skip
+
+    everything = training_set()
+    assert everything.holdout_rows == 240  # the newest 30% of the 800 live rows
+    assert everything.train_rows == 560 and everything.counts["reference"] == 400
+    since_drift = training_set(drift_onset=now - timedelta(minutes=15))
+    assert since_drift.holdout_rows == 240 and since_drift.train_rows == 260  # concept rows only
+    assert since_drift.times[~since_drift.holdout].min() >= now - timedelta(minutes=15)
+    cumulative = assemble(
+        config.model_copy(update={"training_policy": "cumulative"}), FeatureStore(engine),
+        PredictionLog(engine), dataset_id=dataset.id, model_name=MODEL, schema=dataset.schema,
+        now=now, drift_onset=now - timedelta(minutes=15),
+    )  # fmt: skip
+    assert cumulative.train_rows == 400 + 560  # reference + every older live row
