@@ -9,10 +9,11 @@ prediction and costing a fraction of it.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Column, bindparam, update
+from sqlalchemy.engine import Connection, Dialect
 
 from services.prediction_service.log_rows import PredictionRows, ShadowRows
 from shared.database import predictions
@@ -61,8 +62,14 @@ def update_shadow(conn: Connection, batches: list[ShadowRows]) -> None:
     conn.execute(statement, params)
 
 
+def stored_form(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The function SQLAlchemy applies to a value of `column` before the driver sees it
+    (on SQLite, datetimes become its text format), so raw SQL stores and matches alike."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _executemany(conn: Connection, batches: list[PredictionRows]) -> None:
-    stored_time = predictions.c.created_at.type.bind_processor(conn.dialect)
+    stored_time = stored_form(predictions.c.created_at, conn.dialect)
     rows: list[tuple[Any, ...]] = []
     for b in batches:
         # The same text SQLAlchemy itself would store, so readers parse it alike.

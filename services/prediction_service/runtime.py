@@ -1,8 +1,9 @@
 """The prediction service's moving parts, built and started together (one per process).
 
-Threads: the model watcher (loads and swaps models), the micro-batcher, the
-prediction log writer, the shadow scorer and, with REDIS_URL, the model-changed
-subscriber. Each gunicorn worker builds its own after the fork.
+Threads: the model watcher (loads and swaps models), the shadow scorer and, with
+REDIS_URL, the model-changed subscriber; scoring and logging run on the request
+threads themselves (see group_runner). Each gunicorn worker builds its own after
+the fork.
 """
 
 from __future__ import annotations
@@ -84,15 +85,13 @@ class PredictionRuntime:
         )
 
     def start(self) -> PredictionRuntime:
-        self.prediction_log.start()
-        self.batcher.start()
         self.shadow.start()
         self.watcher.start()
         self.subscriber = subscribe_model_changed(self.settings, self.watcher.on_signal)
         return self
 
     def stop(self) -> None:
-        """Stop taking work, finish what is queued (rows get committed), end the threads."""
+        """Stop taking work, let running groups finish (rows get committed), end the threads."""
         if self.subscriber is not None:
             self.subscriber.stop()
         self.watcher.stop()
