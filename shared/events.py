@@ -40,6 +40,21 @@ class IngestionEvent:
     labelled: int
     received_at: str  # ISO 8601, UTC
 
+    @classmethod
+    def for_batch(
+        cls, result: dict[str, Any], *, dataset_id: int, source: str, received_at: datetime
+    ) -> IngestionEvent:
+        """The event of a stored batch, from its answer body (batch_id and counts)."""
+        return cls(
+            batch_id=result["batch_id"],
+            dataset_id=dataset_id,
+            source=source,
+            accepted=int(result["accepted"]),
+            rejected=int(result["rejected"]),
+            labelled=int(result["labelled"]),
+            received_at=received_at.isoformat(),
+        )
+
 
 class EventLog(Protocol):
     def publish(self, event: IngestionEvent) -> bool: ...

@@ -8,7 +8,6 @@ content it is a 409. Events are published after the commit.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from shared.database import write_transaction
 from shared.errors import Conflict, ServiceUnavailable
 from shared.events import EventLog, IngestionEvent
 
-log = logging.getLogger(__name__)
 NOT_HASHED = "-"  # body_hash of a batch sent without a batch_id
 Validator = Callable[[DatasetSchema], ValidationResult]
 
@@ -84,20 +82,26 @@ class BatchIngestor:
         if submission.strict and validation.errors:
             self.metrics.count_rows(submission.source, 0, result["accepted"] + result["rejected"])
             raise strict_failure(result)
-        outcome = self._store(dataset, submission, batch_id, validation, result)
+        received_at = datetime.now(UTC)
+        outcome = self._store(dataset, submission, validation, result, received_at)
         if outcome.created:
             self.metrics.count_rows(submission.source, result["accepted"], result["rejected"])
-            self._publish(dataset, submission.source, result)
+            self.events.publish(
+                IngestionEvent.for_batch(
+                    result, dataset_id=dataset.id, source=submission.source, received_at=received_at
+                )
+            )
         return outcome
 
     def _store(
         self,
         dataset: Dataset,
         submission: Submission,
-        batch_id: str,
         validation: ValidationResult,
         result: dict[str, Any],
+        received_at: datetime,
     ) -> Outcome:
+        batch_id = result["batch_id"]
         try:
             with write_transaction(self.engine) as conn:
                 earlier = find_batch(conn, batch_id)
@@ -112,7 +116,7 @@ class BatchIngestor:
                     body_hash=submission.body_hash,
                     source=submission.source,
                     result=result,
-                    received_at=datetime.now(UTC),
+                    received_at=received_at,
                 )
                 self.feature_store.write_rows(
                     conn,
@@ -133,19 +137,6 @@ class BatchIngestor:
                 ) from None
             return _replay(earlier, submission)
         return Outcome(result, created=True)
-
-    def _publish(self, dataset: Dataset, source: str, result: dict[str, Any]) -> None:
-        self.events.publish(
-            IngestionEvent(
-                batch_id=result["batch_id"],
-                dataset_id=dataset.id,
-                source=source,
-                accepted=result["accepted"],
-                rejected=result["rejected"],
-                labelled=result["labelled"],
-                received_at=datetime.now(UTC).isoformat(),
-            )
-        )
 
 
 def _replay(earlier: StoredBatch, submission: Submission) -> Outcome:

@@ -64,6 +64,7 @@ class StreamIngestor:
             return [outcome for outcome in outcomes if outcome is not None]  # all rejected
         batch_id = f"stream-{uuid.uuid4()}"
         result = batch_result(batch_id, validation)
+        received_at = datetime.now(UTC)
         with write_transaction(self.feature_store.engine) as conn:
             record_batch(
                 conn,
@@ -72,7 +73,7 @@ class StreamIngestor:
                 body_hash=NOT_HASHED,  # stream records are never replayed by id
                 source=SOURCE,
                 result=result,
-                received_at=datetime.now(UTC),
+                received_at=received_at,
             )
             self.feature_store.write_rows(
                 conn,
@@ -87,14 +88,8 @@ class StreamIngestor:
         self.metrics.count_rows(SOURCE, validation.accepted, 0)
         self.metrics.stream_group_size.observe(validation.accepted)
         self.events.publish(
-            IngestionEvent(
-                batch_id=batch_id,
-                dataset_id=dataset.id,
-                source=SOURCE,
-                accepted=result["accepted"],
-                rejected=result["rejected"],
-                labelled=result["labelled"],
-                received_at=datetime.now(UTC).isoformat(),
+            IngestionEvent.for_batch(
+                result, dataset_id=dataset.id, source=SOURCE, received_at=received_at
             )
         )
         # Accepted records are numbered in request order within the stored batch.
