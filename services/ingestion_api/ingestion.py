@@ -8,6 +8,7 @@ content it is a 409. Events are published after the commit.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from shared.database import write_transaction
 from shared.errors import Conflict, ServiceUnavailable
 from shared.events import EventLog, IngestionEvent
 
+log = logging.getLogger(__name__)
 NOT_HASHED = "-"  # body_hash of a batch sent without a batch_id
 Validator = Callable[[DatasetSchema], ValidationResult]
 
@@ -85,6 +87,13 @@ class BatchIngestor:
         received_at = datetime.now(UTC)
         outcome = self._store(dataset, submission, validation, result, received_at)
         if outcome.created:
+            log.info(
+                "stored %s batch %s: %d accepted, %d rejected",
+                submission.source,
+                batch_id,
+                result["accepted"],
+                result["rejected"],
+            )
             self.metrics.count_rows(submission.source, result["accepted"], result["rejected"])
             self.events.publish(
                 IngestionEvent.for_batch(
