@@ -4,9 +4,10 @@ Labelled data comes from three places: the reference rows stored by `mlpipe
 init`, labelled rows ingested since (feature store), and labels fed back on
 logged predictions. Every live row is timed by when its label arrived.
 
-* Holdout: the newest HOLDOUT_FRACTION of the live rows. Neither model trained on
-  them (the champion predates them, the candidate leaves them out), so champion
-  and candidate are compared on equal terms, on the data that matters now.
+* Holdout: the newest HOLDOUT_FRACTION of the live rows the policy uses. Neither
+  model trained on them (the champion predates them, the candidate leaves them
+  out), so champion and candidate are compared on equal terms, on the data that
+  matters now.
 * `cumulative` policy: train on the reference rows plus every older live row.
   Right when old labels still hold (covariate shift, more data).
 * `sliding` policy: train on the live rows of the last TRAINING_WINDOW_HOURS,
@@ -92,18 +93,18 @@ def assemble(
         feedback_window.frame, feedback_window.labels, feedback_window.times, "feedback"
     )
     live = pd.concat([ingested, feedback], ignore_index=True).sort_values("_at", kind="stable")
-    n_holdout = math.ceil(settings.holdout_fraction * len(live))
-    holdout = live.iloc[len(live) - n_holdout :] if n_holdout else live.iloc[:0]
-    older = live.iloc[: len(live) - n_holdout]
     if settings.training_policy == "sliding":
         start = now - timedelta(hours=settings.training_window_hours)
-        since = pd.Timestamp(max(start, drift_onset) if drift_onset else start)
-        train = older[older["_at"] >= since]
+        live = live[live["_at"] >= pd.Timestamp(max(start, drift_onset) if drift_onset else start)]
+    n_holdout = math.ceil(settings.holdout_fraction * len(live))
+    holdout = live.iloc[len(live) - n_holdout :]
+    train = live.iloc[: len(live) - n_holdout]
+    if settings.training_policy == "sliding":
         missing = SLIDING_MIN_ROWS - len(train)
         if missing > 0:
             train = pd.concat([reference.iloc[max(len(reference) - missing, 0) :], train])
     else:
-        train = pd.concat([reference, older])
+        train = pd.concat([reference, train])
     rows = pd.concat([train, holdout], ignore_index=True)
     counts = {"reference": len(reference), "ingested": len(ingested), "feedback": len(feedback)}
     return TrainingData(

@@ -176,7 +176,7 @@ def test_sliding_policy_trains_on_rows_since_the_drift_began(settings, engine: E
     assert everything.holdout_rows == 240  # the newest 30% of the 800 live rows
     assert everything.train_rows == 560 and everything.counts["reference"] == 400
     since_drift = training_set(drift_onset=now - timedelta(minutes=15))
-    assert since_drift.holdout_rows == 240 and since_drift.train_rows == 260  # concept rows only
+    assert since_drift.holdout_rows == 150 and since_drift.train_rows == 350  # concept rows only
     assert since_drift.times[~since_drift.holdout].min() >= now - timedelta(minutes=15)
     cumulative = assemble(
         config.model_copy(update={"training_policy": "cumulative"}), FeatureStore(engine),
