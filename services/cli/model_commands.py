@@ -38,12 +38,26 @@ SHOWN_METRICS = ("roc_auc", "f1", "accuracy", "balanced_accuracy", "log_loss")
 @click.option("--target", required=True, help="Column to predict.")
 @click.option("--name", default=None, help="Model name [default: the CSV's file stem].")
 @click.option("--force", is_flag=True, help="Replace a model that is already initialised.")
+@click.option(
+    "--if-missing", is_flag=True, help="Do nothing when there is already an active model."
+)
 @click.pass_obj
-def init(obj: CliContext, csv_path: Path, target: str, name: str | None, force: bool) -> None:
+def init(
+    obj: CliContext, csv_path: Path, target: str, name: str | None, force: bool, if_missing: bool
+) -> None:
     """Infer the schema, store the rows, train, register and make the model champion."""
+    from ml.feature_store.datasets import active_dataset
     from services.retraining_worker.initial_model import plan_initial_model, register_initial_model
 
     _prepare_home(obj, migrate=True)
+    if if_missing:
+        try:
+            active = active_dataset(obj.engine, obj.settings)
+        except NoActiveModel:
+            pass
+        else:
+            click.echo(f"active model {active.name!r} exists; nothing to initialise")
+            return
     with _progress() as progress:
         # Input problems surface before any MLflow store is opened or written.
         plan = plan_initial_model(
