@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class ModelCache:
         self.root = root
         self.tracking_uri = tracking_uri
         self._loaded: OrderedDict[Path, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()  # services load from several request threads
 
     def local_dir(self, name: str, version: str, key: str) -> Path:
         safe_key = re.sub(r"[^A-Za-z0-9_.-]", "_", key)
@@ -47,9 +49,10 @@ class ModelCache:
     ) -> LoadedModel:
         """The version's LoadedModel: from memory, else the disk copy, else a fresh download."""
         path = self.local_dir(name, version, key)
-        if path in self._loaded:
-            self._loaded.move_to_end(path)
-            return self._loaded[path]
+        with self._lock:
+            if path in self._loaded:
+                self._loaded.move_to_end(path)
+                return self._loaded[path]
         if not path.exists():
             self._download(artifact_uri, path)
         summary = _read_json(path / SUMMARY_FILE)
@@ -65,9 +68,10 @@ class ModelCache:
             family=summary.get("family"),
             path=path,
         )
-        self._loaded[path] = model
-        while len(self._loaded) > MEMORY_SLOTS:
-            self._loaded.popitem(last=False)
+        with self._lock:
+            self._loaded[path] = model
+            while len(self._loaded) > MEMORY_SLOTS:
+                self._loaded.popitem(last=False)
         return model
 
     def _download(self, artifact_uri: str, path: Path) -> None:

@@ -7,11 +7,9 @@ the alias history that rollback and the dashboard read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from sqlalchemy.engine import Engine
 
@@ -21,7 +19,6 @@ from registry.aliases import UNCHECKED, Unchecked, current_version, move_alias, 
 from registry.cache import ModelCache
 from registry.model_logging import log_training_run
 from registry.tracking import (
-    ALREADY_EXISTS,
     experiment_id,
     is_not_found,
     make_client,
@@ -29,12 +26,20 @@ from registry.tracking import (
     tracking_uri,
 )
 from registry.types import CHALLENGER, CHAMPION, AliasMove, LoadedModel, ModelVersionInfo
+from registry.versions import (
+    aliases_by_version,
+    ensure_registered_model,
+    model_version,
+    resolve,
+    version_info,
+)
 from shared.config import Settings
 from shared.database import write_transaction
-from shared.errors import NotFound
 
 
 class ModelRegistry:
+    """Versions, aliases and loading for every model of one instance (see docs/TRAINING.md)."""
+
     def __init__(self, settings: Settings, engine: Engine, client: MlflowClient | None = None):
         self.settings = settings
         self.engine = engine
@@ -59,7 +64,7 @@ class ModelRegistry:
         run_id, model_id, location = log_training_run(
             self.client, experiment, name, result, tags=all_tags, data_window=data_window
         )
-        self._ensure_registered_model(name)
+        ensure_registered_model(self.client, name)
         # The source is the artifact location, not models:/<id>: MLflow's SQL store
         # resolves models:/ URIs through a default MlflowClient() (global URI, cwd).
         registered = retry_locked(
@@ -71,15 +76,15 @@ class ModelRegistry:
                 tags={"mlpipe.family": result.family, "mlpipe.model_id": model_id},
             )
         )
-        info = self._info(registered, metrics=result.scalar_metrics)
+        info = version_info(self.client, registered, metrics=result.scalar_metrics)
         info.tags["mlpipe.experiment_id"] = experiment
         with write_transaction(self.engine) as conn:
             mirror.upsert_version(conn, info, job_id=job_id)
         return info
 
     def get_version(self, name: str, version: str) -> ModelVersionInfo:
-        registered = self._model_version(name, version)
-        return self._info(registered, aliases=self._aliases_by_version(name))
+        registered = model_version(self.client, name, version)
+        return version_info(self.client, registered, aliases=aliases_by_version(self.client, name))
 
     def version_for_alias(self, name: str, alias: str) -> str | None:
         """The version an alias points at, or None (one cheap query, for polling)."""
@@ -89,14 +94,14 @@ class ModelRegistry:
         """Every version with its run's metrics and its aliases, oldest first."""
         escaped = name.replace("'", "\\'")
         found = self.client.search_model_versions(f"name = '{escaped}'")
-        aliases = self._aliases_by_version(name) if found else {}
-        infos = (self._info(v, aliases=aliases) for v in found)
+        aliases = aliases_by_version(self.client, name) if found else {}
+        infos = (version_info(self.client, v, aliases=aliases) for v in found)
         return sorted(infos, key=lambda info: int(info.version))
 
     def load(self, name: str, alias_or_version: str) -> LoadedModel:
         """A version (number or alias) ready to predict, from the local cache when possible."""
-        registered = self._resolve(name, str(alias_or_version))
-        info = self._info(registered, metrics={})
+        registered = resolve(self.client, name, str(alias_or_version))
+        info = version_info(self.client, registered, metrics={})
         key = info.model_id or info.run_id or "model"
         return self.cache.load(
             name,
@@ -213,75 +218,3 @@ class ModelRegistry:
                 raise
         with write_transaction(self.engine) as conn:
             mirror.forget_version(conn, name, version)
-
-    # -- helpers ------------------------------------------------------------------
-    def _ensure_registered_model(self, name: str) -> None:
-        try:
-            self.client.get_registered_model(name)
-        except MlflowException as exc:
-            if not is_not_found(exc):
-                raise
-            try:
-                retry_locked(lambda: self.client.create_registered_model(name))
-            except MlflowException as again:
-                if again.error_code != ALREADY_EXISTS:
-                    raise
-
-    def _resolve(self, name: str, alias_or_version: str) -> ModelVersion:
-        if alias_or_version.isdigit():
-            return self._model_version(name, alias_or_version)
-        try:
-            return self.client.get_model_version_by_alias(name, alias_or_version)
-        except MlflowException as exc:
-            if is_not_found(exc) or "not found" in str(exc):
-                raise NotFound(
-                    f"model {name!r} has no version aliased {alias_or_version!r}"
-                ) from None
-            raise
-
-    def _model_version(self, name: str, version: str) -> ModelVersion:
-        try:
-            return self.client.get_model_version(name, str(version))
-        except MlflowException as exc:
-            if is_not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
-                raise NotFound(
-                    f"model {name!r} has no version {version}", {"field": "version"}
-                ) from None
-            raise
-
-    def _aliases_by_version(self, name: str) -> dict[str, tuple[str, ...]]:
-        # search_model_versions leaves ModelVersion.aliases empty; the registered model has them.
-        by_version: dict[str, list[str]] = {}
-        for alias, version in (self.client.get_registered_model(name).aliases or {}).items():
-            by_version.setdefault(str(version), []).append(alias)
-        return {version: tuple(sorted(names)) for version, names in by_version.items()}
-
-    def _info(
-        self,
-        version: ModelVersion,
-        metrics: dict[str, float] | None = None,
-        aliases: dict[str, tuple[str, ...]] | None = None,
-    ) -> ModelVersionInfo:
-        tags = dict(version.tags or {})
-        if metrics is None:
-            metrics = {}
-            if version.run_id:
-                run_metrics = self.client.get_run(version.run_id).data.metrics
-                metrics = {
-                    k: v for k, v in run_metrics.items() if not k.startswith(("cv_", "time_"))
-                }
-        return ModelVersionInfo(
-            name=version.name,
-            version=str(version.version),
-            run_id=version.run_id,
-            model_id=getattr(version, "model_id", None) or tags.get("mlpipe.model_id"),
-            family=tags.get("mlpipe.family"),
-            metrics=metrics,
-            aliases=(
-                aliases.get(str(version.version), ())
-                if aliases is not None
-                else tuple(sorted(version.aliases or []))
-            ),
-            created_at=datetime.fromtimestamp(version.creation_timestamp / 1000, UTC),
-            tags=tags,
-        )

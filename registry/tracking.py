@@ -40,9 +40,7 @@ def make_client(settings: Settings) -> MlflowClient:
         _prepare_sqlite(Path(uri.removeprefix("sqlite:///")))
     try:
         return MlflowClient(tracking_uri=uri, registry_uri=uri)
-    except MlflowException as exc:
-        raise ServiceUnavailable(f"MLflow store unavailable: {first_line(exc)}") from exc
-    except Exception as exc:  # a driver error while MLflow creates or migrates its tables
+    except Exception as exc:  # MlflowException, or a driver error while MLflow migrates its tables
         raise ServiceUnavailable(f"MLflow store unavailable: {first_line(exc)}") from exc
 
 

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -26,10 +24,10 @@ from ml.training.families import build_pipeline
 from ml.training.fingerprint import data_fingerprint
 from ml.training.importance import feature_importances
 from ml.training.metrics import classification_metrics, evaluate, predict_with_probabilities
-from shared.errors import InputError
+from ml.training.selection import best_family, cross_validate_families, scorer_name
+from ml.training.splitting import check_trainable, class_weighting, split_holdout
 
 Progress = Callable[[str], None]
-_SCORERS = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1_macro"}
 
 
 @dataclass
@@ -112,18 +110,20 @@ def _train(
     report = progress or (lambda _message: None)
     labels = labels_as_strings(labels)
     metric = config.metric_for(schema.task)
-    _check_trainable(labels, config)
+    check_trainable(labels, config)
     clock: dict[str, float] = {}
 
     started = time.perf_counter()
-    train_index, holdout_index = _split(labels, config, holdout)
+    train_index, holdout_index = split_holdout(labels, config, holdout)
     x_train, y_train = frame.loc[train_index], labels.loc[train_index]
-    weighting = _class_weighting(y_train, config)
+    weighting = class_weighting(y_train, config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        cv_scores = _cross_validate(x_train, y_train, schema, config, metric, weighting, report)
+        cv_scores = cross_validate_families(
+            x_train, y_train, schema, config, metric, weighting, report
+        )
         clock["selection_seconds"] = time.perf_counter() - started
-        family = _best(cv_scores, config.families)
+        family = best_family(cv_scores, config.families)
         report(f"fitting {family} on {len(x_train):,} rows")
         fit_started = time.perf_counter()
         pipeline = build_pipeline(
@@ -141,7 +141,7 @@ def _train(
         pipeline,
         x_holdout,
         y_holdout,
-        scoring=_scorer(metric, schema.task),
+        scoring=scorer_name(metric, schema.task),
         seed=config.seed,
         max_rows=config.importance_max_rows,
         repeats=config.importance_repeats,
@@ -181,105 +181,6 @@ def _predict_serially(pipeline: Pipeline) -> None:
     estimator = pipeline.steps[-1][1]
     if "n_jobs" in estimator.get_params():
         estimator.set_params(n_jobs=1)
-
-
-def _check_trainable(labels: pd.Series, config: TrainerConfig) -> None:
-    """Enough labelled rows for the holdout and every CV fold; InputError saying what to do."""
-    if labels.isna().any():
-        raise InputError("labels contain missing values; drop unlabelled rows before training")
-    if len(labels) < config.min_rows:
-        raise InputError(
-            f"only {len(labels)} labelled rows; training needs at least {config.min_rows}"
-        )
-    counts = labels.value_counts()
-    if len(counts) < 2:
-        raise InputError(f"the labels hold a single class ({counts.index[0]}); need at least two")
-    needed = int(np.ceil((config.cv_folds + 1) / (1 - config.holdout_fraction)))
-    rare = counts[counts < needed]
-    if len(rare):
-        listed = ", ".join(f"{name!r} ({n})" for name, n in rare.items())
-        raise InputError(
-            f"too few rows for class {listed}: holdout and {config.cv_folds}-fold "
-            f"cross-validation need at least {needed} per class; add rows or merge rare classes"
-        )
-
-
-def _split(
-    labels: pd.Series, config: TrainerConfig, holdout: pd.Series | None
-) -> tuple[pd.Index, pd.Index]:
-    if holdout is not None:
-        mask = holdout.reindex(labels.index).fillna(False).astype(bool)
-        return labels.index[~mask], labels.index[mask]
-    train_index, holdout_index = train_test_split(
-        labels.index,
-        test_size=config.holdout_fraction,
-        stratify=labels,
-        random_state=config.seed,
-    )
-    return pd.Index(train_index), pd.Index(holdout_index)
-
-
-def _class_weighting(labels: pd.Series, config: TrainerConfig) -> str | None:
-    if config.class_weighting == "none":
-        return None
-    if config.class_weighting == "balanced":
-        return "balanced"
-    counts = labels.value_counts()
-    return "balanced" if counts.min() < config.imbalance_ratio * counts.max() else None
-
-
-def _cross_validate(
-    frame: pd.DataFrame,
-    labels: pd.Series,
-    schema: DatasetSchema,
-    config: TrainerConfig,
-    metric: str,
-    weighting: str | None,
-    report: Progress,
-) -> dict[str, dict[str, Any]]:
-    if len(frame) > config.selection_max_rows:
-        kept, _ = train_test_split(
-            frame.index,
-            train_size=config.selection_max_rows,
-            stratify=labels,
-            random_state=config.seed,
-        )
-        frame, labels = frame.loc[kept], labels.loc[kept]
-    folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    scores: dict[str, dict[str, Any]] = {}
-    for family in config.families:
-        report(f"cross-validating {family} ({config.cv_folds} folds, {len(frame):,} rows)")
-        pipeline = build_pipeline(
-            family, schema, seed=config.seed, class_weight=weighting, n_jobs=config.n_jobs
-        )
-        result = cross_validate(
-            pipeline, frame, labels, cv=folds, scoring=_scorer(metric, schema.task)
-        )
-        values = np.asarray(result["test_score"], dtype=float)
-        if metric == "log_loss":
-            values = -values  # sklearn maximises neg_log_loss; report the loss itself
-        scores[family] = {
-            "metric": metric,
-            "mean": float(np.mean(values)),
-            "std": float(np.std(values)),
-            "folds": [float(v) for v in values],
-            "fit_seconds": float(np.sum(result["fit_time"])),
-        }
-    return scores
-
-
-def _best(cv_scores: dict[str, dict[str, Any]], families: tuple[str, ...]) -> str:
-    """Highest mean CV score (lowest for log loss); ties go to the earlier (simpler) family."""
-    sign = -1.0 if next(iter(cv_scores.values()))["metric"] == "log_loss" else 1.0
-    return max(families, key=lambda f: (sign * cv_scores[f]["mean"], -families.index(f)))
-
-
-def _scorer(metric: str, task: str) -> str:
-    if metric == "roc_auc":
-        return "roc_auc" if task == "binary" else "roc_auc_ovr"
-    if metric == "log_loss":
-        return "neg_log_loss"
-    return _SCORERS[metric]
 
 
 __all__ = ["Progress", "TrainerConfig", "TrainingResult", "evaluate", "train"]
