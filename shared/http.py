@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, redirect, request
@@ -37,6 +38,9 @@ from shared.logger import request_id_var
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 LOOPBACK = ("127.", "::1", "::ffff:127.")
+# Escapes that may decode to a NUL or a surrogate: valid JSON no database can store.
+# Only bodies containing one get the full check, so ordinary bodies pay one byte scan.
+SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "API_KEY"}}
 
 
@@ -162,12 +166,44 @@ def parse_json(data: bytes, model: type[Model]) -> Model:
         raise BadRequest("request body is not UTF-8") from None
     except ValueError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except RecursionError:  # json.loads gives up on ~1,000 levels of nesting
+        raise BadRequest("JSON is nested too deeply") from None
+    reject_unstorable_text(data, payload)
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailed(
             "request body does not match the expected shape", {"errors": envelope_errors(exc)}
         ) from None
+
+
+def reject_unstorable_text(data: bytes, payload: Any) -> None:
+    """400 for NUL characters or unpaired UTF-16 surrogates: PostgreSQL (and UTF-8) cannot
+    store them, and failing later would fail the whole write transaction."""
+    if not SUSPECT_ESCAPE.search(data):
+        return
+    for text in _strings(payload):
+        if "\x00" in text:
+            raise BadRequest("NUL characters (\\u0000) cannot be stored; remove them")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(
+                "unpaired UTF-16 surrogate escapes (\\ud800-\\udfff) cannot be stored"
+            ) from None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    stack = [value]
+    while stack:  # iterative: a deeply nested body must not exhaust the recursion limit
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def envelope_errors(exc: ValidationError) -> list[dict[str, Any]]:

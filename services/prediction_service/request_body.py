@@ -16,7 +16,7 @@ from flask import request
 from pydantic import BaseModel, RootModel, ValidationError
 
 from shared.errors import UnsupportedMediaType, ValidationFailed
-from shared.http import envelope_errors, parse_json
+from shared.http import envelope_errors, parse_json, reject_unstorable_text
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -38,6 +38,7 @@ def parse_body(data: bytes, model: type[Model]) -> Model:
         payload = orjson.loads(data)
     except orjson.JSONDecodeError:
         return parse_json(data, model)
+    reject_unstorable_text(data, payload)
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

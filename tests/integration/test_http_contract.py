@@ -14,7 +14,7 @@ class Envelope(BaseModel):
 @pytest.fixture
 def client_for(make_settings):
     def make(**overrides):
-        settings = make_settings(max_body_bytes=2_000, **overrides)
+        settings = make_settings(max_body_bytes=4_000, **overrides)
         app = create_service_app(settings, service="test-api", title="t", description="d")
 
         @app.post("/echo")
@@ -51,8 +51,19 @@ def test_happy_path_and_request_id(client_for) -> None:
         ({"json": {"records": 5}}, 422, "validation_failed"),
         ({"json": {"records": []}}, 422, "validation_failed"),
         ({"json": {"records": [{}] * 4}}, 413, "payload_too_large"),
-        ({"json": {"records": [{"x": "y" * 3_000}]}}, 413, "payload_too_large"),
+        ({"json": {"records": [{"x": "y" * 5_000}]}}, 413, "payload_too_large"),
         ({"data": b"\xff\xfe", "content_type": "application/json"}, 400, "bad_request"),
+        (
+            {"data": '{"records": [{"x": "a\\u0000b"}]}', "content_type": "application/json"},
+            400,
+            "bad_request",
+        ),
+        (
+            {"data": '{"records": [{"x": "\\ud800"}]}', "content_type": "application/json"},
+            400,
+            "bad_request",
+        ),
+        ({"data": "[" * 1500 + "]" * 1500, "content_type": "application/json"}, 400, "bad_request"),
     ],
 )
 def test_client_mistakes_are_named_4xx(client_for, kwargs, status, code) -> None:

@@ -141,7 +141,7 @@ REQUEST_LEVEL = [
     (
         "lone surrogate id",
         raw("/feedback", '{"labels": [{"prediction_id": "\\udc00", "label": "Yes"}]}'),
-        422,
+        400,
         None,
     ),
     ("control character in batch_id", csv(HEADER + "\n" + ROW, batch_id="a\nb"), 400, None),

@@ -7,10 +7,9 @@ from flask_openapi3 import OpenAPI, Tag
 
 from services.ingestion_api.context import IngestionContext
 from services.ingestion_api.feedback import apply_feedback
-from services.ingestion_api.json_body import read_json
 from services.ingestion_api.models import FeedbackRequest, FeedbackResult
 from services.ingestion_api.openapi_docs import WRITE_SECURITY, answers, request_body
-from shared.http import check_record_count, write_endpoint
+from shared.http import check_record_count, json_body, write_endpoint
 
 TAG = Tag(name="feedback", description="Labels for logged predictions")
 
@@ -29,7 +28,7 @@ def register(app: OpenAPI, ctx: IngestionContext) -> None:
 
         Unknown ids and labels outside the model's classes are reported per item.
         """
-        body = read_json(FeedbackRequest)
+        body = json_body(FeedbackRequest)
         check_record_count(len(body.labels), ctx.settings.ingest_max_records, field="labels")
         result = apply_feedback(ctx.engine, ctx.settings, body.labels)
         ctx.metrics.feedback_labels.labels("matched").inc(result["matched"])

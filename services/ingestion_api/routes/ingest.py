@@ -11,7 +11,6 @@ from services.ingestion_api.body_hash import csv_hash, records_hash
 from services.ingestion_api.context import IngestionContext
 from services.ingestion_api.csv_body import parse_csv
 from services.ingestion_api.ingestion import Outcome, Submission
-from services.ingestion_api.json_body import read_json
 from services.ingestion_api.models import BatchRequest, BatchResult, CsvQuery, ModeQuery
 from services.ingestion_api.openapi_docs import (
     WRITE_SECURITY,
@@ -21,7 +20,7 @@ from services.ingestion_api.openapi_docs import (
 )
 from services.ingestion_api.query import parse_query
 from shared.errors import UnsupportedMediaType, ValidationFailed
-from shared.http import check_record_count, write_endpoint
+from shared.http import check_record_count, json_body, write_endpoint
 
 TAG = Tag(name="ingestion", description="Validate and store feature rows")
 CSV_TYPES = ("text/csv", "application/csv")
@@ -43,7 +42,7 @@ def register(app: OpenAPI, ctx: IngestionContext) -> None:
         201 with the result; the same batch_id and content again: 200 with the first result.
         """
         query = parse_query(ModeQuery)
-        body = read_json(BatchRequest)
+        body = json_body(BatchRequest)
         check_record_count(len(body.records), ctx.settings.ingest_max_records)
         submission = Submission(
             source="batch",

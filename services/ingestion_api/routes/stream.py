@@ -6,10 +6,9 @@ from flask import Response, jsonify
 from flask_openapi3 import OpenAPI, Tag
 
 from services.ingestion_api.context import IngestionContext
-from services.ingestion_api.json_body import read_json
 from services.ingestion_api.models import StreamAccepted, StreamRequest
 from services.ingestion_api.openapi_docs import WRITE_SECURITY, answers, request_body
-from shared.http import write_endpoint
+from shared.http import json_body, write_endpoint
 
 TAG = Tag(name="ingestion", description="Validate and store feature rows")
 
@@ -25,5 +24,5 @@ def register(app: OpenAPI, ctx: IngestionContext) -> None:
     @write_endpoint(ctx.settings)
     def ingest_stream() -> tuple[Response, int]:
         """Store one record; 202 only after it is committed (concurrent records commit together)."""
-        body = read_json(StreamRequest)
+        body = json_body(StreamRequest)
         return jsonify({"id": ctx.stream.submit(body.record)}), 202
