@@ -18,6 +18,8 @@ from typing import TypeVar
 from mlflow import MlflowClient
 from mlflow.entities import LifecycleStage
 from mlflow.exceptions import MlflowException
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from shared.config import Settings
 from shared.database import driver_url
@@ -38,6 +40,8 @@ def make_client(settings: Settings) -> MlflowClient:
     uri = tracking_uri(settings)
     if uri.startswith("sqlite:///"):
         _prepare_sqlite(Path(uri.removeprefix("sqlite:///")))
+    elif uri.startswith("postgresql"):
+        _check_reachable(uri)
     try:
         return MlflowClient(tracking_uri=uri, registry_uri=uri)
     except Exception as exc:  # MlflowException, or a driver error while MLflow migrates its tables
@@ -51,6 +55,19 @@ def _prepare_sqlite(path: Path) -> None:
     with sqlite3.connect(path, timeout=30) as conn:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
+
+
+def _check_reachable(uri: str) -> None:
+    # MLflow retries an unreachable database ten times with backoff (about 100 s) before
+    # failing; a store that is down should be reported in seconds.
+    engine = create_engine(uri, connect_args={"connect_timeout": 5}, poolclass=NullPool)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        raise ServiceUnavailable(f"MLflow store unavailable: {first_line(exc)}") from None
+    finally:
+        engine.dispose()
 
 
 def experiment_id(client: MlflowClient, settings: Settings, name: str) -> str:

@@ -169,8 +169,9 @@ def _prepare_home(obj: CliContext, *, migrate: bool = False) -> None:
     """`init` may be the first command on a fresh home, so it migrates; the others need a model."""
     from shared.migrate import current_revision, is_up_to_date, upgrade
 
-    for noisy in ("mlflow", "alembic"):  # their INFO lines would bury the command's output
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Their INFO lines (and MLflow's retry warnings) would bury the command's own output.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
     obj.settings.ensure_dirs()
     if migrate and not is_up_to_date(obj.engine):
         upgrade(obj.engine)

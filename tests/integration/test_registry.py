@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from registry import CHALLENGER, CHAMPION, ModelRegistry
 from registry.tracking import make_client
 from shared.config import Settings, load_settings
 from shared.database import model_registry
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ServiceUnavailable
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +229,13 @@ def test_nothing_is_written_to_the_working_directory(
     registry.promote(name, info.version, reason="r", actor="t")
     registry.load(name, CHAMPION)
     assert list(workdir.iterdir()) == []
+
+
+def test_an_unreachable_store_is_reported_in_seconds(tmp_path: Path) -> None:
+    settings = load_settings(
+        pipeline_home=tmp_path, mlflow_tracking_uri="postgresql://postgres@127.0.0.1:1/nowhere"
+    )
+    started = time.perf_counter()
+    with pytest.raises(ServiceUnavailable, match="MLflow store unavailable"):
+        make_client(settings)
+    assert time.perf_counter() - started < 15  # MLflow alone retries for about 100 s
