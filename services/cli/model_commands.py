@@ -1,7 +1,8 @@
-"""`mlpipe init`, `train`, `models`, `promote`, `rollback`: thin commands over the registry.
+"""`mlpipe init`, `models`, `promote`, `rollback`: thin commands over the registry.
 
-The work happens in services.retraining_worker (initial_model, training_run) and
-registry; this module only parses options, shows progress and prints results.
+The work happens in services.retraining_worker.initial_model and registry; this
+module only parses options, shows progress and prints results. (`mlpipe train`,
+the gated job, lives in loop_commands and reuses `_active_name` and `_registry`.)
 """
 
 from __future__ import annotations
@@ -82,34 +83,6 @@ def init(
     click.echo(
         f"{verb} {outcome.dataset.name} version {outcome.version} as champion (run {outcome.run_id})"
     )
-
-
-@click.command("train")
-@click.option(
-    "--wait", is_flag=True, help="Block until training ends (training is synchronous for now)."
-)
-@click.pass_obj
-def train(obj: CliContext, wait: bool) -> None:
-    """Train a candidate on the stored data and register it as challenger."""
-    from registry import CHALLENGER, CHAMPION
-    from services.retraining_worker.training_run import train_and_register
-
-    name = _active_name(obj)
-    registry = _registry(obj)
-    with _progress() as progress:
-        outcome = train_and_register(
-            obj.settings, obj.engine, registry, name, reason="manual", progress=progress
-        )
-    registry.set_alias(name, CHALLENGER, outcome.version, reason="mlpipe train", actor=CLI_ACTOR)
-    _echo_result(outcome.result)
-    champion = registry.version_for_alias(name, CHAMPION)
-    click.echo(
-        f"registered {name} version {outcome.version} as {CHALLENGER} (run {outcome.run_id})"
-    )
-    if champion is not None:
-        click.echo(
-            f"champion is still version {champion}; `mlpipe promote {outcome.version}` to switch"
-        )
 
 
 @click.command("models")
