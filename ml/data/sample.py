@@ -15,8 +15,16 @@ import pandas as pd
 TARGET = "Recovered"
 NUMERIC = ["Age", "Lung Capacity", "Hospital Visits"]
 CATEGORICAL = ["Gender", "Smoking Status", "Disease Type", "Treatment Type"]
-COLUMNS = ["Age", "Gender", "Smoking Status", "Lung Capacity", "Disease Type",
-           "Treatment Type", "Hospital Visits", TARGET]
+COLUMNS = [
+    "Age",
+    "Gender",
+    "Smoking Status",
+    "Lung Capacity",
+    "Disease Type",
+    "Treatment Type",
+    "Hospital Visits",
+    TARGET,
+]
 
 DISEASES = ["COPD", "Asthma", "Lung Cancer", "Pneumonia", "Bronchitis"]
 DISEASE_WEIGHTS = [0.25, 0.2, 0.15, 0.2, 0.2]
@@ -34,11 +42,20 @@ SCENARIOS = {
     "new_category": f"an unseen Disease Type ({NEW_DISEASE}) appears in a quarter of rows",
     "missing": "missing values spike to 40% in Lung Capacity and Smoking Status",
     "tiny": "a negligible shift (Age +0.3 years, Lung Capacity -0.01 l) that must not count as drift",
+    "covariate_concept": "covariate and concept drift at once (the demo's drift)",
 }
+COVARIATE = ("covariate", "covariate_concept")
+CONCEPT = ("concept", "covariate_concept")
 MISSING_RATE = 0.05
 
-DISEASE_EFFECT = {"COPD": -0.6, "Asthma": 0.3, "Lung Cancer": -1.3, "Pneumonia": 0.9,
-                  "Bronchitis": 0.7, NEW_DISEASE: -0.2}
+DISEASE_EFFECT = {
+    "COPD": -0.6,
+    "Asthma": 0.3,
+    "Lung Cancer": -1.3,
+    "Pneumonia": 0.9,
+    "Bronchitis": 0.7,
+    NEW_DISEASE: -0.2,
+}
 # (disease, treatment) interaction effects; these are what make a tree beat a linear model.
 TREATMENT_FIT = {
     ("Lung Cancer", "Surgery"): 3.2,
@@ -65,10 +82,11 @@ def make_dataset(rows: int, scenario: str = "none", seed: int = 42) -> pd.DataFr
         raise ValueError("rows must be at least 1")
     rng = np.random.default_rng(seed)
 
-    age_shift = {"covariate": 12.0, "tiny": 0.3}.get(scenario, 0.0)
+    shifted = scenario in COVARIATE
+    age_shift = 12.0 if shifted else {"tiny": 0.3}.get(scenario, 0.0)
     age = np.clip(rng.normal(55.0 + age_shift, 15.0, rows), 18, 90).round()
     gender = rng.choice(["Male", "Female"], rows)
-    smoking_weights = [0.3, 0.3, 0.4] if scenario == "covariate" else SMOKING_WEIGHTS
+    smoking_weights = [0.3, 0.3, 0.4] if shifted else SMOKING_WEIGHTS
     smoking = rng.choice(SMOKING, rows, p=smoking_weights)
     diseases = rng.choice(DISEASES, rows, p=DISEASE_WEIGHTS)
     if scenario == "new_category":
@@ -77,7 +95,7 @@ def make_dataset(rows: int, scenario: str = "none", seed: int = 42) -> pd.DataFr
 
     current, former = smoking == "Current", smoking == "Former"
     capacity = 5.4 - 0.035 * (age - 40) - 0.7 * current - 0.3 * former + rng.normal(0, 0.6, rows)
-    capacity -= {"covariate": 0.5, "tiny": 0.01}.get(scenario, 0.0)
+    capacity -= 0.5 if shifted else {"tiny": 0.01}.get(scenario, 0.0)
     capacity = np.clip(capacity, 0.8, 7.5).round(2)
     severity = np.isin(diseases, ["COPD", "Lung Cancer"]).astype(float)
     visits = rng.poisson(1.5 + 1.5 * severity + 0.02 * (age - 40).clip(0), rows)
@@ -89,17 +107,24 @@ def make_dataset(rows: int, scenario: str = "none", seed: int = 42) -> pd.DataFr
         - 0.5 * current
         - 0.12 * (visits - 3)
         + pd.Series(diseases).map(DISEASE_EFFECT).to_numpy()
-        + _interaction(diseases, treatment, CONCEPT_FIT if scenario == "concept" else TREATMENT_FIT)
+        + _interaction(diseases, treatment, CONCEPT_FIT if scenario in CONCEPT else TREATMENT_FIT)
     )
     if scenario == "prior":
         logit -= 1.6
     recovered = np.where(rng.random(rows) < 1 / (1 + np.exp(-logit)), "Yes", "No")
 
-    frame = pd.DataFrame({
-        "Age": age.astype(float), "Gender": gender, "Smoking Status": smoking,
-        "Lung Capacity": capacity, "Disease Type": diseases, "Treatment Type": treatment,
-        "Hospital Visits": visits.astype(float), TARGET: recovered,
-    })
+    frame = pd.DataFrame(
+        {
+            "Age": age.astype(float),
+            "Gender": gender,
+            "Smoking Status": smoking,
+            "Lung Capacity": capacity,
+            "Disease Type": diseases,
+            "Treatment Type": treatment,
+            "Hospital Visits": visits.astype(float),
+            TARGET: recovered,
+        }
+    )
     _inject_missing(frame, rng, scenario)
     return frame[COLUMNS]
 
@@ -113,7 +138,11 @@ def _interaction(diseases: np.ndarray, treatment: np.ndarray, table: dict) -> np
 
 def _inject_missing(frame: pd.DataFrame, rng: np.random.Generator, scenario: str) -> None:
     for column in COLUMNS[:-1]:
-        rate = 0.4 if scenario == "missing" and column in ("Lung Capacity", "Smoking Status") else MISSING_RATE
+        rate = (
+            0.4
+            if scenario == "missing" and column in ("Lung Capacity", "Smoking Status")
+            else MISSING_RATE
+        )
         mask = rng.random(len(frame)) < rate
         if column in NUMERIC:
             frame.loc[mask, column] = np.nan

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from shared.database import alias_history, drift_events, training_jobs
+from shared.database import alias_history, drift_events, model_registry, training_jobs
 
 
 def drift_events_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
@@ -50,3 +50,12 @@ def alias_moves_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
     )
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def version_metrics(engine: Engine, model_name: str, version: str) -> dict[str, Any]:
+    """Held-out metrics of a version, from the registry mirror."""
+    query = select(model_registry.c.metrics).where(
+        model_registry.c.model_name == model_name, model_registry.c.version == version
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(query).scalar_one_or_none() or {})

@@ -68,14 +68,5 @@ class TrafficClient:
 
 
 def drifted_sample(rows: int, seed: int) -> pd.DataFrame:
-    """The demo's drift: half covariate shift (older, more smokers), half concept shift."""
-    half = rows // 2
-    frames = [
-        make_dataset(half, "covariate", seed=seed),
-        make_dataset(rows - half, "concept", seed=seed + 1),
-    ]
-    return (
-        pd.concat(frames, ignore_index=True)
-        .sample(frac=1.0, random_state=seed)
-        .reset_index(drop=True)
-    )
+    """The demo's drift: older patients, more smokers, and treatments that work differently."""
+    return make_dataset(rows, "covariate_concept", seed=seed)

@@ -17,7 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 
 from ml.data.sample import make_dataset
-from services.demo.observe import alias_moves_since, drift_events_since, jobs_since
+from services.demo.observe import alias_moves_since, drift_events_since, jobs_since, version_metrics
 from services.demo.traffic import TrafficClient, TrafficResult, drifted_sample
 from shared.config import Settings, load_settings
 from shared.database import make_engine
@@ -95,16 +95,15 @@ class Walkthrough:
     def show_champion(self) -> str:
         section("2. The champion")
         model = self.client.model()
-        table = Table(
-            "model",
-            "version",
-            *[k for k in ("roc_auc", "accuracy", "f1") if k in model.get("metrics", {})],
-        )
-        metrics = model.get("metrics", {})
+        metrics = version_metrics(self.engine, model["name"], str(model["version"]))
+        shown = [
+            k
+            for k in ("roc_auc", "accuracy", "f1", "log_loss")
+            if isinstance(metrics.get(k), float)
+        ]
+        table = Table("model", "version", *[f"{k} (held out)" for k in shown])
         table.add_row(
-            str(model["name"]),
-            str(model["version"]),
-            *[f"{metrics[k]:.3f}" for k in ("roc_auc", "accuracy", "f1") if k in metrics],
+            str(model["name"]), str(model["version"]), *[f"{metrics[k]:.3f}" for k in shown]
         )
         console.print(table)
         return str(model["version"])
@@ -196,8 +195,13 @@ class Walkthrough:
                 console.print(
                     f"training job {job['id'][:8]} ({job['reason']}): [bold]{job['status']}"
                 )
-                if job["gate_decision"]:
-                    console.print(f"  gate decision: {job['gate_decision']}")
+                gate = job["gate_decision"] or {}
+                if gate:
+                    console.print(
+                        f"  gate decision: [bold]{gate.get('outcome')}[/] ({gate.get('reason')})"
+                    )
+                if job["error"]:
+                    console.print(f"  error: {job['error']}")
         for move in alias_moves_since(self.engine, since):
             key = f"alias:{move['id']}"
             if key not in seen:
