@@ -121,7 +121,20 @@ predictions = Table(
     Column("label", String(200)),
     _ts("label_at"),
     Index(None, "model_name", "created_at"),
-    Index(None, "model_name", "label_at"),
+    # Labelled rows only (feedback sets label and label_at together), covering what the
+    # dashboard counts (right, wrong, shadow) so realised accuracy is an index-only scan;
+    # also serves the monitor's "labelled, newest first" windows.
+    Index(
+        "ix_predictions_labelled",
+        "model_name",
+        "label_at",
+        "model_version",
+        "prediction",
+        "label",
+        "shadow_prediction",
+        sqlite_where=text("label IS NOT NULL"),
+        postgresql_where=text("label IS NOT NULL"),
+    ),
     Index(None, "created_at"),
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:37:37.890503
+Create Date: 2026-11-23 17:17:24.540307
 """
 
 from alembic import op
@@ -115,8 +115,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('predictions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_predictions_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_predictions_labelled', ['model_name', 'label_at', 'model_version', 'prediction', 'label', 'shadow_prediction'], unique=False, sqlite_where=sa.text('label IS NOT NULL'), postgresql_where=sa.text('label IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_predictions_model_name_created_at'), ['model_name', 'created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_predictions_model_name_label_at'), ['model_name', 'label_at'], unique=False)
 
     op.create_table('feature_store',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -203,8 +203,8 @@ def downgrade() -> None:
 
     op.drop_table('feature_store')
     with op.batch_alter_table('predictions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_predictions_model_name_label_at'))
         batch_op.drop_index(batch_op.f('ix_predictions_model_name_created_at'))
+        batch_op.drop_index('ix_predictions_labelled', sqlite_where=sa.text('label IS NOT NULL'), postgresql_where=sa.text('label IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_predictions_created_at'))
 
     op.drop_table('predictions')
