@@ -124,13 +124,28 @@ def _percentile(values: list[float], q: float) -> float:
     )
 
 
-def batch_rows_per_s(port: int, path: str, body: bytes, rows: int, repeats: int) -> float:
+def batch_rows_per_s(
+    port: int, path: str, body: bytes, rows: int, repeats: int, clients: int = 1
+) -> float:
+    """Rows/s of `clients` clients each sending `repeats` batch requests back to back."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     assert _send(conn, path, body), f"batch request to {path} failed"  # warm-up
+    failures: list[str] = []
+
+    def client() -> None:
+        mine = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        for _ in range(repeats):
+            if not _send(mine, path, body):
+                failures.append(path)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
-    for _ in range(repeats):
-        assert _send(conn, path, body)
-    return rows * repeats / (time.perf_counter() - started)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, f"{len(failures)} batch requests to {path} failed"
+    return rows * repeats * clients / (time.perf_counter() - started)
 
 
 def post_json(port: int, path: str, body: Any) -> Any:
@@ -160,14 +175,40 @@ def wait_http(port: int, path: str, timeout: float) -> None:
     raise TimeoutError(f"nothing answered 200 on :{port}{path} within {timeout:.0f}s")
 
 
+def every_worker_serving(port: int, workers: int, timeout: float) -> None:
+    """Wait until each gunicorn worker has loaded the champion (one /ready says one worker)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        serving = sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "prediction_service_model_in_service"
+            and sample.labels.get("alias") == "champion"
+        )
+        if serving >= workers:
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"not every worker serves a model after {timeout:.0f}s")
+
+
 @contextmanager
-def process(command: list[str], env: dict[str, str], log: Path, ready_path: str, port: int):
+def process(
+    command: list[str], env: dict[str, str], log: Path, ready_path: str, port: int, workers: int = 0
+):
     with open(log, "w") as out:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         wait_http(port, ready_path, 180)
+        if workers:
+            every_worker_serving(port, workers, 180)
         yield port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -185,7 +226,7 @@ def service(home: Path, env: dict[str, str], layout: str, extra: dict[str, str] 
     command = [str(VENV_BIN / "gunicorn"), "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
                "--workers", workers, "--threads", threads, "services.prediction_service.app:create_wsgi_app()"]  # fmt: skip
     full = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prometheus), **(extra or {})}
-    return process(command, full, home / f"service-{port}.log", "/ready", port)
+    return process(command, full, home / f"service-{port}.log", "/ready", port, int(workers))
 
 
 def mlflow_server(home: Path, env: dict[str, str], version: str):
@@ -196,8 +237,11 @@ def mlflow_server(home: Path, env: dict[str, str], version: str):
 
 
 # -- the models -------------------------------------------------------------------------
-def build_models(settings: Any, engine: Any) -> dict[str, Any]:
-    """Train both families on the sample data, register them; returns version and floor."""
+FAMILIES = ("random_forest", "logistic_regression")
+
+
+def build_models(settings: Any, engine: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Train both families on the sample data and register them; (served models, frame)."""
     from ml.feature_store.datasets import create_dataset
     from ml.schema import infer_schema, labels_as_strings, normalize_frame
     from ml.training import TrainerConfig, train
@@ -213,26 +257,21 @@ def build_models(settings: Any, engine: Any) -> dict[str, Any]:
         create_dataset(conn, name=NAME, schema=schema, source="bench", replace=True)
     registry = ModelRegistry(settings, engine)
     models = {}
-    for family in ("random_forest", "logistic_regression"):
+    for family in FAMILIES:
         result = train(frame, labels[labels.notna()], schema, TrainerConfig(families=(family,)))
         version = registry.log_candidate(NAME, result).version
-        loaded = registry.load(NAME, version)
-        served = ServedModel.build(NAME, version, loaded.pipeline, loaded.schema)
-        models[family] = {"version": version, "floor": floor(served, frame)}
-    return models
+        loaded = registry.load(NAME, version)  # what the service loads
+        models[family] = ServedModel.build(NAME, version, loaded.pipeline, loaded.schema)
+    return models, frame
 
 
 def floor(model: Any, frame: pd.DataFrame) -> dict[str, float]:
     """In-process predict_proba: the faster of the pipeline as registered and its one-thread copy."""
-    one, big = frame.iloc[:1], pd.concat([frame] * (10_000 // len(frame) + 1)).iloc[:10_000]
-    best_one = min(
-        _median_seconds(lambda p=p: p.predict_proba(one), 200)
-        for p in (model.pipeline, model.serial_pipeline)
-    )
-    best_big = min(
-        _median_seconds(lambda p=p: p.predict_proba(big), 7)
-        for p in (model.pipeline, model.serial_pipeline)
-    )
+    one = frame.iloc[:1]
+    big = pd.concat([frame] * (10_000 // len(frame) + 1)).iloc[:10_000]
+    pipelines = (model.pipeline, model.serial_pipeline)
+    best_one = min(_median_seconds(lambda p=p: p.predict_proba(one), 200) for p in pipelines)
+    best_big = min(_median_seconds(lambda p=p: p.predict_proba(big), 5) for p in pipelines)
     return {"single_row_ms": best_one * 1000, "rows_per_s_10k": 10_000 / best_big}
 
 
@@ -263,96 +302,78 @@ def time_to_new_version(port: int, record: dict, move: Any) -> float:
     raise TimeoutError("the new version never answered")
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def measure_family(
+    args: argparse.Namespace, ours: int, theirs: int, model: Any, data: dict
+) -> dict:
+    """Rounds that alternate ours / MLflow / floor, so a noisy machine hits all alike."""
+    rounds: list[dict[str, Any]] = []
+    for number in range(args.rounds):
+        row: dict[str, Any] = {
+            "load_average": os.getloadavg()[0],
+            "floor": floor(model, data["frame"]),
+        }
+        for clients in (1, 16):
+            row[f"ours_{clients}"] = load(ours, "/predict", data["ours"], clients, args.seconds)
+            row[f"mlflow_{clients}"] = load(
+                theirs, "/invocations", data["mlflow"], clients, args.seconds
+            )
+        for clients in (1, 2):
+            row[f"ours_batch_{clients}"] = batch_rows_per_s(
+                ours, "/predict/batch", data["big_ours"], 10_000, args.batches, clients
+            )
+            row[f"mlflow_batch_{clients}"] = batch_rows_per_s(
+                theirs, "/invocations", data["big_mlflow"], 10_000, args.batches, clients
+            )
+        print(f"  round {number + 1}: {json.dumps(row)}", flush=True)
+        rounds.append(row)
+    return {"rounds": rounds, "median": _medians(rounds)}
+
+
+def _medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every figure, and of the per-round ratios (each from adjacent measurements)."""
+    out: dict[str, Any] = {
+        "floor": {k: statistics.median(r["floor"][k] for r in rounds) for k in rounds[0]["floor"]}
+    }
+    for clients in (1, 16):
+        for side in ("ours", "mlflow"):
+            key = f"{side}_{clients}"
+            out[key] = {k: statistics.median(r[key][k] for r in rounds) for k in rounds[0][key]}
+        out[f"ratio_{clients}"] = statistics.median(
+            r[f"ours_{clients}"]["requests_per_s"] / r[f"mlflow_{clients}"]["requests_per_s"]
+            for r in rounds
+        )
+    out["p50_minus_floor_ms"] = statistics.median(
+        r["ours_1"]["p50_ms"] - r["floor"]["single_row_ms"] for r in rounds
+    )
+    for clients in (1, 2):
+        for side in ("ours", "mlflow"):
+            out[f"{side}_batch_{clients}"] = statistics.median(
+                r[f"{side}_batch_{clients}"] for r in rounds
+            )
+        out[f"batch_{clients}_share_of_floor"] = statistics.median(
+            r[f"ours_batch_{clients}"] / r["floor"]["rows_per_s_10k"] for r in rounds
+        )
+    return out
+
+
+def measure_alias_moves(
+    args: argparse.Namespace,
+    home: Path,
+    env: dict,
+    settings: Any,
+    engine: Any,
+    models: dict,
+    record: dict,
+) -> dict:
     from registry import CHAMPION, ModelRegistry
-    from shared.config import load_settings
-    from shared.database import make_engine
-    from shared.migrate import upgrade
     from shared.signals import publish_model_changed
 
-    home = Path(tempfile.mkdtemp(prefix="bench-predict-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MODEL_NAME", "API_KEY")}
-    env.update(PIPELINE_HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}", MODEL_NAME=NAME,
-               DATABASE_URL=args.database_url or f"sqlite:///{home / 'data' / 'pipeline.db'}",
-               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", LOG_LEVEL="WARNING")  # fmt: skip
-    settings = load_settings(
-        pipeline_home=home,
-        database_url=env["DATABASE_URL"],
-        mlflow_tracking_uri=env["MLFLOW_TRACKING_URI"],
-        redis_url=None,
-    )
-    settings.ensure_dirs()
-    engine = make_engine(settings)
-    upgrade(engine)
-    print(f"home {home}; training and registering both models ...", flush=True)
-    models = build_models(settings, engine)
     registry = ModelRegistry(settings, engine)
-    records = [
-        r
-        for r in json.loads(
-            pd.read_csv(ROOT / "data" / "lung_disease.csv")
-            .drop(columns="Recovered")
-            .to_json(orient="records")
-        )
-        if None not in r.values()
-    ]
-    ours_bodies, mlflow_bodies = (
-        bodies_for(records[:200], "records"),
-        bodies_for(records[:200], "dataframe_records"),
-    )
-    big = (records * (10_000 // len(records) + 1))[:10_000]
-    big_ours, big_mlflow = (
-        json.dumps({"records": big}).encode(),
-        json.dumps({"dataframe_records": big}).encode(),
-    )
-    out: dict[str, Any] = {
-        "home": str(home),
-        "models": models,
-        "layout": args.layout,
-        "results": {},
-    }
-
-    if args.only in (None, "layouts"):
-        registry.set_alias(
-            NAME, CHAMPION, models["random_forest"]["version"], reason="bench", actor="bench"
-        )
-        for layout in args.layouts.split(","):
-            with service(home, env, layout) as port:
-                out.setdefault("layouts", {})[layout] = load(
-                    port, "/predict", ours_bodies, 16, args.seconds
-                )
-                print(f"layout {layout}: {out['layouts'][layout]}", flush=True)
-    if args.only == "layouts":
-        return out
-
-    for family in ("random_forest", "logistic_regression"):
-        version = models[family]["version"]
-        registry.set_alias(NAME, CHAMPION, version, reason="bench", actor="bench")
-        result: dict[str, Any] = {"floor": models[family]["floor"]}
-        with service(home, env, args.layout) as port:
-            for clients in (1, 16):
-                result[f"ours_{clients}"] = load(
-                    port, "/predict", ours_bodies, clients, args.seconds
-                )
-            result["ours_batch_rows_per_s"] = batch_rows_per_s(
-                port, "/predict/batch", big_ours, 10_000, args.batches
-            )
-        with mlflow_server(home, env, version) as port:
-            for clients in (1, 16):
-                result[f"mlflow_{clients}"] = load(
-                    port, "/invocations", mlflow_bodies, clients, args.seconds
-                )
-            result["mlflow_batch_rows_per_s"] = batch_rows_per_s(
-                port, "/invocations", big_mlflow, 10_000, args.batches
-            )
-        out["results"][family] = result
-        print(family, json.dumps(result, indent=1), flush=True)
-
+    lr, forest = models["logistic_regression"].version, models["random_forest"].version
+    modes = [("polling", {}, None)]
+    if args.redis_url:
+        modes.append(("redis signal", {"REDIS_URL": args.redis_url}, args.redis_url))
     moves: dict[str, list[float]] = {}
-    lr, forest = models["logistic_regression"]["version"], models["random_forest"]["version"]
-    modes = [("polling", {}, None)] + (
-        [("redis signal", {"REDIS_URL": args.redis_url}, args.redis_url)] if args.redis_url else []
-    )
     for mode, extra, redis_url in modes:
         registry.set_alias(NAME, CHAMPION, lr, reason="bench", actor="bench")
         signalled = settings.model_copy(update={"redis_url": redis_url})
@@ -364,34 +385,104 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     registry.set_alias(NAME, CHAMPION, target, reason="bench", actor="bench")
                     publish_model_changed(signalled, NAME, target)  # a no-op without Redis
 
-                moves.setdefault(mode, []).append(time_to_new_version(port, records[0], move))
+                moves.setdefault(mode, []).append(time_to_new_version(port, record, move))
         print(f"alias move -> new version ({mode}): {moves[mode]}", flush=True)
-    out["alias_move_seconds"] = moves
+    return moves
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from registry import CHAMPION, ModelRegistry
+    from shared.config import load_settings
+    from shared.database import make_engine
+    from shared.migrate import upgrade
+
+    home = Path(tempfile.mkdtemp(prefix="bench-predict-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MODEL_NAME", "API_KEY")}
+    env.update(PIPELINE_HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}", MODEL_NAME=NAME,
+               DATABASE_URL=args.database_url or f"sqlite:///{home / 'data' / 'pipeline.db'}",
+               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", LOG_LEVEL="WARNING")  # fmt: skip
+    settings = load_settings(pipeline_home=home, database_url=env["DATABASE_URL"], mlflow_tracking_uri=env["MLFLOW_TRACKING_URI"], redis_url=None)  # fmt: skip
+    settings.ensure_dirs()
+    engine = make_engine(settings)
+    upgrade(engine)
+    print(f"home {home}; training and registering both models ...", flush=True)
+    models, frame = build_models(settings, engine)
+    registry = ModelRegistry(settings, engine)
+    raw = pd.read_csv(ROOT / "data" / "lung_disease.csv").drop(columns="Recovered")
+    # MLflow's schema enforcement refuses missing values: complete records for everyone.
+    records = [r for r in json.loads(raw.to_json(orient="records")) if None not in r.values()]
+    big = (records * (10_000 // len(records) + 1))[:10_000]
+    data = {
+        "frame": frame,
+        "ours": bodies_for(records[:200], "records"),
+        "mlflow": bodies_for(records[:200], "dataframe_records"),
+        "big_ours": json.dumps({"records": big}).encode(),
+        "big_mlflow": json.dumps({"dataframe_records": big}).encode(),
+    }
+    out: dict[str, Any] = {"home": str(home), "layout": args.layout, "results": {}}
+    out["versions"] = {family: models[family].version for family in FAMILIES}
+
+    if args.only == "layouts":
+        registry.set_alias(
+            NAME, CHAMPION, models["random_forest"].version, reason="bench", actor="bench"
+        )
+        for _ in range(args.rounds):
+            for layout in args.layouts.split(","):
+                with service(home, env, layout) as port:
+                    result = load(port, "/predict", data["ours"], 16, args.seconds)
+                out.setdefault("layouts", {}).setdefault(layout, []).append(result)
+                print(f"layout {layout}: {result}", flush=True)
+        return out
+
+    for family in FAMILIES:
+        model = models[family]
+        registry.set_alias(NAME, CHAMPION, model.version, reason="bench", actor="bench")
+        print(f"{family} (version {model.version}):", flush=True)
+        with (
+            service(home, env, args.layout) as ours,
+            mlflow_server(home, env, model.version) as theirs,
+        ):
+            out["results"][family] = measure_family(args, ours, theirs, model, data)
+    out["alias_move_seconds"] = measure_alias_moves(
+        args, home, env, settings, engine, models, records[0]
+    )
     return out
 
 
 def report(out: dict[str, Any]) -> None:
     print(
-        "\n| model | measurement | this service | mlflow models serve | ratio | floor (in-process) |\n|---|---|---|---|---|---|"
+        "\n| model | measurement | this service | mlflow models serve | ours / mlflow | in-process floor |"
     )
-    for family, r in out["results"].items():
-        f = r["floor"]
+    print("|---|---|---|---|---|---|")
+    for family, result in out["results"].items():
+        m = result["median"]
+        f = m["floor"]
         for clients in (1, 16):
-            ours, theirs = r[f"ours_{clients}"], r[f"mlflow_{clients}"]
+            ours, theirs = m[f"ours_{clients}"], m[f"mlflow_{clients}"]
             print(
-                f"| {family} | {clients} client(s): req/s | {ours['requests_per_s']:.0f} | {theirs['requests_per_s']:.0f} | {ours['requests_per_s'] / theirs['requests_per_s']:.1f}x | |"
+                f"| {family} | {clients} client(s): requests/s | {ours['requests_per_s']:.0f} | {theirs['requests_per_s']:.0f} | {m[f'ratio_{clients}']:.1f}x | |"
             )
             print(
-                f"| {family} | {clients} client(s): p50 / p99 ms | {ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} | {theirs['p50_ms']:.1f} / {theirs['p99_ms']:.1f} | | {f['single_row_ms']:.2f} (1 row) |"
+                f"| {family} | {clients} client(s): p50 / p99 ms | {ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} | {theirs['p50_ms']:.1f} / {theirs['p99_ms']:.1f} | | {f['single_row_ms']:.2f} ms per row |"
             )
-            if ours["errors"] or theirs["errors"]:
-                print(f"|  | errors | {ours['errors']} | {theirs['errors']} | | |")
         print(
-            f"| {family} | 10,000-row batches: rows/s | {r['ours_batch_rows_per_s']:,.0f} | {r['mlflow_batch_rows_per_s']:,.0f} | {r['ours_batch_rows_per_s'] / r['mlflow_batch_rows_per_s']:.1f}x | {f['rows_per_s_10k']:,.0f} ({r['ours_batch_rows_per_s'] / f['rows_per_s_10k']:.0%}) |"
+            f"| {family} | sequential p50 minus the floor | {m['p50_minus_floor_ms']:+.1f} ms | | | |"
         )
+        for clients in (1, 2):
+            ours, theirs = m[f"ours_batch_{clients}"], m[f"mlflow_batch_{clients}"]
+            print(
+                f"| {family} | 10,000-row batches, {clients} client(s): rows/s | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.1f}x | {f['rows_per_s_10k']:,.0f} (ours: {m[f'batch_{clients}_share_of_floor']:.0%}) |"
+            )
+        errors = sum(
+            r[k]["errors"]
+            for r in result["rounds"]
+            for k in ("ours_1", "ours_16", "mlflow_1", "mlflow_16")
+        )
+        loads = [round(r["load_average"], 1) for r in result["rounds"]]
+        print(f"| {family} | failed requests / load average per round | {errors} | | | {loads} |")
     for mode, values in out.get("alias_move_seconds", {}).items():
         print(
-            f"alias move -> first answer from the new version ({mode}): "
+            f"\nalias move -> first answer from the new version ({mode}): "
             + ", ".join(f"{v:.2f}s" for v in values)
         )
 
@@ -404,14 +495,17 @@ def main() -> None:
         "--layout", default="1x32", help="gunicorn WORKERSxTHREADS of this service (default 1x32)"
     )
     parser.add_argument(
-        "--layouts", default="1x8,1x32,2x16", help="layouts compared with --only layouts"
+        "--layouts", default="1x8,1x32,2x16,4x8", help="layouts compared by --only layouts"
     )
     parser.add_argument(
         "--only", choices=["layouts"], help="only compare gunicorn layouts (forest, 16 clients)"
     )
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load test")
     parser.add_argument(
-        "--batches", type=int, default=5, help="10,000-row requests per batch measurement"
+        "--rounds", type=int, default=3, help="alternating rounds per model (medians reported)"
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per load test")
+    parser.add_argument(
+        "--batches", type=int, default=3, help="10,000-row requests per client per batch test"
     )
     parser.add_argument("--moves", type=int, default=3, help="alias moves per reload mode")
     parser.add_argument(
@@ -426,7 +520,7 @@ def main() -> None:
     if out.get("results"):
         report(out)
     if args.json:
-        args.json.write_text(json.dumps(out, indent=1))
+        args.json.write_text(json.dumps(out, indent=1, default=str))
 
 
 if __name__ == "__main__":
