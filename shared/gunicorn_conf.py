@@ -15,6 +15,7 @@ accesslog = None  # the apps log requests themselves, with request ids
 def child_exit(server, worker):  # noqa: ANN001 - gunicorn hook signature
     mark_worker_dead(worker.pid)
 
+
 # gunicorn 25+ opens a control socket at one fixed path per user by default, so
 # two instances on a machine would collide; nothing here uses gunicornc.
 control_socket_disable = True
