@@ -19,16 +19,22 @@ start_process() {  # name command...
   echo $! >"$RUN_DIR/$name.pid"
 }
 
-# The signal that makes each process stop gracefully.
-stop_signal() {
+# Every process stops gracefully on SIGTERM: gunicorn and mlflow server natively,
+# the drift monitor after its cycle, and the retraining worker (huey started with
+# graceful_signal=TERM) after its running job, handing it back after its 60 s
+# shutdown timeout. So the worker gets longer before SIGKILL (docs/LOOP.md).
+stop_signal() { echo TERM; }
+
+stop_timeout() {  # name default
   case "$1" in
-    retraining_worker) echo INT ;;  # huey's consumer: SIGINT finishes the running task, SIGTERM does not
-    *) echo TERM ;;
+    retraining_worker) echo $(($2 > 75 ? $2 : 75)) ;;
+    *) echo "$2" ;;
   esac
 }
 
 stop_process() {  # name [timeout seconds]
-  local name=$1 timeout=${2:-30} pid
+  local name=$1 timeout pid
+  timeout=$(stop_timeout "$1" "${2:-30}")
   pid=$(pid_of "$name")
   if [ -z "$pid" ]; then return 0; fi
   if kill -0 "$pid" 2>/dev/null; then
