@@ -1,24 +1,22 @@
 """The drift monitor: every interval, judge the champion's live windows and decide.
 
-`python -m services.drift_monitor.monitor` runs the loop in the foreground.
-SIGTERM or SIGINT finishes the current cycle and exits 0; a second signal exits
-at once. `--max-cycles N` (and `Monitor.run(max_cycles=...)`) bound the loop for
-tests. Each cycle (see `run_once`): recover expired job leases, read the data
-and label windows, compare them with the champion's reference profile, write a
+Each cycle (`run_once`): recover expired job leases, read the data and label
+windows, compare them with the champion's reference profile, write a
 drift_events row, apply the triggers and brakes, and enqueue a job if needed.
+
+`python -m services.drift_monitor.monitor` runs the loop in the foreground
+(services/drift_monitor/loop.py): SIGTERM or SIGINT finishes the current cycle
+and exits 0; a second signal exits at once. `--max-cycles N` (and
+`Monitor.run(max_cycles=...)`) bound the loop for tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import FrameType
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -28,6 +26,7 @@ from ml.feature_store import FeatureStore
 from services.drift_monitor import events as actions
 from services.drift_monitor.champion import Champion, ChampionTracker
 from services.drift_monitor.events import DriftEventRepository
+from services.drift_monitor.loop import ServiceLoop
 from services.drift_monitor.prediction_log import PredictionLog
 from services.drift_monitor.triggers import (
     MAX_AGE,
@@ -60,7 +59,6 @@ class Cycle:
     action: str | None = None
     reason: str = ""
     job_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Monitor:
@@ -90,7 +88,7 @@ class Monitor:
             settings.retrain_cooldown_seconds,
         )
         self._cursors: dict[tuple[str, str], Cursor] = {}
-        self._stop = threading.Event()
+        self._loop = ServiceLoop("drift monitor", self.run_once, settings.monitor_interval_seconds)
 
     # ---- one cycle -----------------------------------------------------------
     def run_once(self) -> Cycle:
@@ -193,43 +191,11 @@ class Monitor:
 
     # ---- the loop --------------------------------------------------------------
     def run(self, *, max_cycles: int | None = None) -> int:
-        """Cycle every MONITOR_INTERVAL_SECONDS until stopped (or `max_cycles`); return cycles run."""
-        previous = self._install_signal_handlers()
-        cycles = 0
-        log.info(
-            "drift monitor started", extra={"interval": self.settings.monitor_interval_seconds}
-        )
-        try:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    self.run_once()
-                except Exception:  # a database or registry outage: log it, try next cycle
-                    log.exception("monitor cycle failed")
-                cycles += 1
-                if max_cycles is not None and cycles >= max_cycles:
-                    break
-                elapsed = time.monotonic() - started
-                self._stop.wait(max(0.0, self.settings.monitor_interval_seconds - elapsed))
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            log.info("drift monitor stopped", extra={"cycles": cycles})
-        return cycles
+        """Cycle every MONITOR_INTERVAL_SECONDS until SIGTERM/SIGINT or `max_cycles`."""
+        return self._loop.run(max_cycles=max_cycles)
 
     def request_stop(self) -> None:
-        self._stop.set()
-
-    def _install_signal_handlers(self) -> dict[int, Any]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}  # signals are only delivered to the main thread
-        return {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        if self._stop.is_set():  # second signal: stop now
-            raise SystemExit(128 + signum)
-        log.info("stop requested (%s): finishing this cycle", signal.Signals(signum).name)
-        self._stop.set()
+        self._loop.request_stop()
 
 
 def _advance(cursor: Cursor, windows: Windows) -> None:

@@ -1,17 +1,13 @@
 """The `training_jobs` table: the source of truth for every training job's state.
 
-States: queued -> running -> succeeded | failed | dead; running -> queued when a
-lease expires, a worker hands a job back on shutdown, or an attempt hits a
-transient error. A claim is fenced by (worker, attempts): every write of a
-running job names both, so a worker that lost its lease cannot overwrite the
-attempt that replaced it.
+A claim is fenced by (worker, attempts): every write of a running job names both,
+so a worker that lost its lease cannot overwrite the attempt that replaced it.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -19,58 +15,26 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from services.retraining_worker.job import (
+    ACTIVE,
+    DEAD,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    Job,
+    JobAlreadyActive,
+    lease_cutoff,
+    utcnow,
+)
 from shared.database import training_jobs, write_transaction
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, DEAD = "queued", "running", "succeeded", "failed", "dead"
-ACTIVE = (QUEUED, RUNNING)
-FINISHED = (SUCCEEDED, FAILED, DEAD)
-
-
-class JobAlreadyActive(Conflict):
-    """The model already has a queued or running job (at most one at a time)."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__(
-            f"model {job.model_name!r} already has a {job.status} training job {job.id}",
-            {"job_id": job.id, "status": job.status},
-        )
-        self.job = job
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    model_name: str
-    reason: str
-    trigger_event_id: int | None
-    status: str
-    attempts: int
-    max_attempts: int
-    worker: str | None
-    heartbeat_at: datetime | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    champion_version: str | None
-    model_version: str | None
-    run_id: str | None
-    gate_decision: dict[str, Any] | None
-    error: str | None
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dict(vars(self))
-        for key in ("heartbeat_at", "created_at", "started_at", "finished_at"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = [
+    "ACTIVE", "DEAD", "FAILED", "FINISHED", "QUEUED", "RUNNING", "SUCCEEDED",
+    "Job", "JobAlreadyActive", "JobRepository", "lease_cutoff", "utcnow",
+]  # fmt: skip
 
 
 class JobRepository:
@@ -246,22 +210,4 @@ class JobRepository:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [_job_from_row(row) for row in rows]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything written here is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _job_from_row(row: Any) -> Job:
-    values = dict(row)
-    for key in ("heartbeat_at", "created_at", "started_at", "finished_at"):
-        values[key] = _utc(values[key])
-    return Job(**values)
-
-
-def lease_cutoff(now: datetime, lease_seconds: float) -> datetime:
-    return now - timedelta(seconds=lease_seconds)
+        return [Job.from_row(row) for row in rows]
