@@ -38,6 +38,8 @@ class _Memo:
     end: int  # final buckets [start, end) are held
     rows: dict[int, list] = field(default_factory=dict)
     built_at: float = field(default_factory=time.monotonic)
+    # One lock per memo: a slow first read of one query does not hold up the others.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, rows: Sequence[BucketRow]) -> None:
         for row in rows:
@@ -68,6 +70,7 @@ class ClosedBuckets:
         closed = max((int(now.timestamp()) - self.grace_seconds) // width * width, first)
         with self._lock:
             memo = self._memo((query, model_name, width), first)
+        with memo.lock:
             if first < memo.start:
                 memo.add(fetch(_at(first), _at(memo.start)))
                 memo.start = first
@@ -87,6 +90,10 @@ class ClosedBuckets:
         if memo is None or time.monotonic() - memo.built_at > self.rebuild_seconds:
             memo = self._memos[key] = _Memo(first, first)
         return memo
+
+    def __len__(self) -> int:
+        """How many (query, model, width) memos are held."""
+        return len(self._memos)
 
     def clear(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from flask import Flask
 from dashboards import shell
 from dashboards.context import DashboardContext, make_context
 from dashboards.pages import PAGES
+from dashboards.warmup import MemoWarmer
 from shared.config import Settings, load_settings
 from shared.logger import configure_logging
 
@@ -42,8 +43,11 @@ def create_dash_app(settings: Settings, context: DashboardContext | None = None)
 
 
 def create_wsgi_app() -> Flask:
-    """Settings from the environment, logging configured, the Flask server returned."""
+    """Settings from the environment, logging configured, the memo warmer started (in the
+    worker: gunicorn calls this after forking), the Flask server returned."""
     settings = load_settings()
     settings.ensure_dirs()
     configure_logging(settings, "dashboard")
-    return create_dash_app(settings).server  # type: ignore[return-value]
+    ctx = make_context(settings)
+    MemoWarmer(ctx).start()
+    return create_dash_app(settings, ctx).server  # type: ignore[return-value]

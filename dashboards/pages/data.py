@@ -14,7 +14,6 @@ from dashboards.formatting import fmt_int, fmt_pct
 from dashboards.guard import keep_on_database_error
 from dashboards.queries import data, status
 from dashboards.queries.data import BatchBucket
-from dashboards.queries.labels import labels_between
 from dashboards.queries.status import ActiveDataset
 from dashboards.series import ratio
 from dashboards.time_range import Window, resolve_window
@@ -79,8 +78,9 @@ def update(ctx: DashboardContext, range_key: str | None) -> tuple[Any, Figure, A
         buckets = data.batch_series(conn, dataset.id if dataset else None, window)
         served = labels = 0
         if model_name:
-            served = sum(row.n for row in ctx.history(conn, model_name, window).traffic())
-            labels = labels_between(conn, model_name, window.start, window.end)
+            history = ctx.history(conn, model_name, window)  # memoised, warm with Predictions
+            served = sum(row.n for row in history.traffic())
+            labels = sum(row.n_labelled for row in history.labels())
     accepted = sum(b.accepted for b in buckets)
     rejected = sum(b.rejected for b in buckets)
     labelled = sum(b.labelled for b in buckets)

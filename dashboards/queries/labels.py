@@ -57,20 +57,3 @@ def label_outcomes(
         .group_by(bucket, p.c.model_version)
     ).all()
     return [AccuracyRow(int(r[0]), str(r[1]), *(int(v or 0) for v in r[2:])) for r in rows]
-
-
-def labels_between(conn: Connection, model_name: str, start: datetime, end: datetime) -> int:
-    """Labels fed back for this model's predictions in [start, end) (an index-only count)."""
-    p = predictions
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(p)
-            .where(
-                p.c.model_name == model_name,
-                p.c.label_at >= start,
-                p.c.label_at < end,
-                p.c.label.is_not(None),  # the predicate of the partial index
-            )
-        ).scalar_one()
-    )

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from dashboards.context import DashboardContext
+from dashboards.context import DashboardContext, make_context
 from dashboards.pages import data, drift, jobs, models, overview, predictions
 from dashboards.sample_history import HistorySpec, seed_history
-from dashboards.time_range import resolve_window
+from dashboards.time_range import RANGE_OPTIONS, resolve_window
+from dashboards.warmup import MemoWarmer
 from shared.config import load_settings
 from shared.database import (
     drift_events,
@@ -25,6 +26,7 @@ from shared.database import (
     write_transaction,
 )
 from shared.database import predictions as predictions_table
+from tests.e2e.processes import free_port
 
 NOW = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
 SPEC = HistorySpec(predictions=2_000, drift_checks=16, batches=12)
@@ -154,6 +156,28 @@ def test_memo_keeps_final_buckets_and_reads_the_open_one(
     assert read() == cold + 7
     ctx.buckets.clear()
     assert read() == cold + 7
+
+
+def test_the_warmer_swaps_in_a_memo_of_every_range(ctx: DashboardContext) -> None:
+    before = ctx.buckets
+    assert MemoWarmer(ctx).refresh_once()
+    assert ctx.buckets is not before
+    # traffic, latency, classes, labels and drift events, for each bucket width in use
+    widths = {option.bucket_seconds for option in RANGE_OPTIONS}
+    assert len(ctx.buckets) == 5 * len(widths)
+    assert shown_number(predictions.update(ctx, "1h")[0], "kpi-predictions-total") == (
+        SPEC.predictions
+    )
+
+
+def test_the_warmer_keeps_the_old_memo_while_the_database_is_away(tmp_path: Any) -> None:
+    settings = load_settings(
+        pipeline_home=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+    )
+    ctx = make_context(settings)
+    before = ctx.buckets
+    assert MemoWarmer(ctx).refresh_once() is False
+    assert ctx.buckets is before
 
 
 def test_fresh_install_shows_what_to_do_next(engine: Engine, tmp_path: Any) -> None:
