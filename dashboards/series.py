@@ -81,16 +81,12 @@ def overall_percentile(rows: list[LatencyRow], q: float) -> float | None:
 
 
 def class_shares(rows: list[ClassRow], window: Window) -> list[Series]:
-    """One series per predicted class (most frequent first), counts per bucket."""
-    totals: dict[str, int] = defaultdict(int)
-    counts: dict[tuple[int, str], int] = {}
-    for row in rows:
-        totals[row.label] += row.n
-        counts[(row.epoch, row.label)] = row.n
+    """One series per predicted class (in name order, so colours stay put), counts per bucket."""
+    counts = {(row.epoch, row.label): row.n for row in rows}
     epochs = sorted({row.epoch for row in rows})
     times = [window.bucket_start(e) for e in epochs]
     series = []
-    for label in sorted(totals, key=lambda name: -totals[name]):
+    for label in sorted({row.label for row in rows}):
         values = [counts.get((e, label), 0) for e in epochs]
         series.append(Series(label, times, values, values))
     return series

@@ -117,7 +117,7 @@ def drift_heatmap_figure(timeline: DriftTimeline, start: datetime, end: datetime
         hovermode="closest",
         margin={"l": 130, "r": 16, "t": 36, "b": 40},
         xaxis=time_axis(start, end),
-        yaxis=axis(domain=[0, 0.84], autorange="reversed"),
+        yaxis=axis(domain=[0, 0.84], autorange="reversed", automargin=True),
         yaxis2=axis(domain=[0.88, 1], visible=False, range=[-1, 1]),
     )
     return figure(data, layout)

@@ -123,7 +123,12 @@ def job_timeline_figure(
             hovermode="closest",
             barmode="overlay",
             xaxis=time_axis(*window),
-            yaxis=axis(autorange="reversed", type="category", showticklabels=len(labels) <= 30),
+            yaxis=axis(
+                autorange="reversed",
+                type="category",
+                showticklabels=len(labels) <= 30,
+                automargin=True,
+            ),
         ),
     )
 

@@ -95,7 +95,7 @@ def per_minute_figure(series: Series, start: datetime, end: datetime) -> Figure:
         margin={"l": 40, "r": 8, "t": 8, "b": 28},
         bargap=0.15,
         hovermode="closest",
-        xaxis=time_axis(start, end),
+        xaxis=time_axis(start, end, tickformat="%H:%M"),
         yaxis=axis(rangemode="tozero"),
     )
     return figure(data, layout)
