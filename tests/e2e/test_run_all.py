@@ -59,6 +59,10 @@ def test_run_demo_stop(instance: dict[str, str]) -> None:
     if "MLFLOW_TRACKING_URI" not in env:
         assert requests.get(f"{host}:{env['MLFLOW_UI_PORT']}/health", timeout=10).status_code == 200
 
+    readme = run_script(["./scripts/check_readme.sh"], env, timeout=300)
+    assert readme.returncode == 0, readme.stdout[-3000:] + readme.stderr[-3000:]
+    assert_api_doc_lists_every_operation(env)
+
     again = run_script(["./run_all_services.sh"], env, timeout=300)
     assert again.returncode == 0 and "already running" in again.stdout
     pids = pid_files(home)
@@ -80,3 +84,15 @@ def test_run_demo_stop(instance: dict[str, str]) -> None:
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert not any(group_alive(pid) for pid in pids.values())
     assert pid_files(home) == {}
+
+
+def assert_api_doc_lists_every_operation(env: dict[str, str]) -> None:
+    """docs/API.md must name every operation of both live OpenAPI documents."""
+    api_doc = (REPO / "docs" / "API.md").read_text()
+    for port in (env["INGESTION_API_PORT"], env["PREDICTION_SERVICE_PORT"]):
+        spec = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10).json()
+        for path, operations in spec["paths"].items():
+            for method in operations:
+                assert f"`{method.upper()} {path}`" in api_doc, (
+                    f"{method.upper()} {path} missing from docs/API.md"
+                )
