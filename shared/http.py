@@ -169,6 +169,11 @@ def parse_json(data: bytes, model: type[Model]) -> Model:
     except RecursionError:  # json.loads gives up on ~1,000 levels of nesting
         raise BadRequest("JSON is nested too deeply") from None
     reject_unstorable_text(data, payload)
+    return validate_payload(payload, model)
+
+
+def validate_payload(payload: Any, model: type[Model]) -> Model:
+    """A parsed body as `model`; a wrong shape is a 422 naming the fields, never echoing them."""
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

@@ -28,8 +28,7 @@ def drift_events_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
         .where(drift_events.c.created_at >= since)
         .order_by(drift_events.c.id)
     )
-    with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+    return _rows(engine, query)
 
 
 def jobs_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
@@ -38,8 +37,7 @@ def jobs_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
         .where(training_jobs.c.created_at >= since)
         .order_by(training_jobs.c.created_at)
     )
-    with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+    return _rows(engine, query)
 
 
 def alias_moves_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
@@ -48,6 +46,10 @@ def alias_moves_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
         .where(alias_history.c.created_at >= since)
         .order_by(alias_history.c.id)
     )
+    return _rows(engine, query)
+
+
+def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 

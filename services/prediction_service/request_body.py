@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 import orjson
 from flask import request
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, RootModel
 
-from shared.errors import UnsupportedMediaType, ValidationFailed
-from shared.http import envelope_errors, parse_json, reject_unstorable_text
+from shared.errors import UnsupportedMediaType
+from shared.http import parse_json, reject_unstorable_text, validate_payload
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -39,12 +39,7 @@ def parse_body(data: bytes, model: type[Model]) -> Model:
     except orjson.JSONDecodeError:
         return parse_json(data, model)
     reject_unstorable_text(data, payload)
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "request body does not match the expected shape", {"errors": envelope_errors(exc)}
-        ) from None
+    return validate_payload(payload, model)
 
 
 def parse_any(data: bytes) -> Any:
