@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_
@@ -24,6 +24,7 @@ from shared.database import prediction_minutes
 from shared.rollup import LATENCY_BUCKETS_MS, merge_counts
 
 MinuteKey = tuple[str, str, datetime]  # model name, model version, minute (UTC)
+HINT_MINUTES = 10
 
 
 @dataclass
@@ -103,7 +104,16 @@ def upsert_minutes(
             continue
         if not _insert_new(conn, key, added):
             _merge(conn, key, added)  # someone else created the minute first
-        known.add(key)
+        _remember(known, key)
+
+
+def _remember(known: set[MinuteKey], key: MinuteKey) -> None:
+    """Add `key`; forget minutes older than HINT_MINUTES before it (the set stays small)."""
+    known.add(key)
+    if len(known) > 4 * HINT_MINUTES:
+        oldest = key[2] - timedelta(minutes=HINT_MINUTES)
+        for stale in [k for k in known if k[2] < oldest]:
+            known.discard(stale)
 
 
 def _match(key: MinuteKey) -> Any:

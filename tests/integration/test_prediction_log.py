@@ -171,3 +171,14 @@ def test_a_failed_commit_raises_for_every_waiting_request(engine: Engine) -> Non
         writer.stop()
     with pytest.raises(ServiceUnavailable):
         writer.write(rows_for(1), announced=False)  # stopped: refuses rather than hangs
+
+
+def test_known_minutes_stay_few_and_counts_stay_right(engine: Engine) -> None:
+    writer = PredictionLog(engine, max_wait_s=0)
+    for i in range(60):
+        writer.write(rows_for(1, at=NOW + timedelta(minutes=i)), announced=False)
+        writer.write(rows_for(2, at=NOW + timedelta(minutes=i)), announced=False)
+    assert len(writer._minutes) <= 40
+    with engine.connect() as conn:
+        minutes = list(conn.execute(select(prediction_minutes)))
+    assert len(minutes) == 60 and {m.n for m in minutes} == {3}
