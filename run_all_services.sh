@@ -38,7 +38,9 @@ start_or_report() {  # name command...
 start_gunicorn() {  # name port workers threads app
   local prom="$RUN_DIR/prometheus/$1"
   is_running "$1" || { rm -rf "$prom" && mkdir -p "$prom"; }
-  start_or_report "$1" env PROMETHEUS_MULTIPROC_DIR="$prom" gunicorn -c python:shared.gunicorn_conf \
+  # One native (OpenMP/BLAS) thread per process: request threads and micro-batches
+  # already use the cores, and nested thread pools oversubscribe a small machine.
+  start_or_report "$1" env PROMETHEUS_MULTIPROC_DIR="$prom" OMP_NUM_THREADS=1 gunicorn -c python:shared.gunicorn_conf \
     --bind "$HOST:$2" --workers "$3" --threads "$4" "$5"
 }
 
