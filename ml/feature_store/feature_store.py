@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ml.feature_store.bulk_insert import FeatureRows, insert_rows
 from ml.schema import DatasetSchema, normalize_frame
+from ml.validation import ValidationResult
 from shared.database import datasets, feature_store
 from shared.errors import NotFound
 
@@ -29,6 +30,27 @@ class FeatureStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._schemas: dict[int, DatasetSchema] = {}  # a data set id never changes its schema
+
+    def write_validated(
+        self,
+        conn: Connection,
+        dataset_id: int,
+        validation: ValidationResult,
+        *,
+        batch_id: str,
+        split: str,
+    ) -> int:
+        """Insert the valid rows of a validated request (features, labels, ids, times)."""
+        return self.write_rows(
+            conn,
+            dataset_id,
+            validation.frame,
+            labels=validation.labels,
+            entity_ids=validation.entity_ids,
+            event_times=validation.event_times,
+            batch_id=batch_id,
+            split=split,
+        )
 
     def write_rows(
         self,

@@ -127,15 +127,8 @@ class BatchIngestor:
                     result=result,
                     received_at=received_at,
                 )
-                self.feature_store.write_rows(
-                    conn,
-                    dataset.id,
-                    validation.frame,
-                    labels=validation.labels,
-                    entity_ids=validation.entity_ids,
-                    event_times=validation.event_times,
-                    batch_id=batch_id,
-                    split="ingested",
+                self.feature_store.write_validated(
+                    conn, dataset.id, validation, batch_id=batch_id, split="ingested"
                 )
         except IntegrityError:
             # PostgreSQL: the twin committed first and our insert of its batch_id failed.

@@ -75,15 +75,8 @@ class StreamIngestor:
                 result=result,
                 received_at=received_at,
             )
-            self.feature_store.write_rows(
-                conn,
-                dataset.id,
-                validation.frame,
-                labels=validation.labels,
-                entity_ids=validation.entity_ids,
-                event_times=validation.event_times,
-                batch_id=batch_id,
-                split=SOURCE,
+            self.feature_store.write_validated(
+                conn, dataset.id, validation, batch_id=batch_id, split=SOURCE
             )
         self.metrics.count_rows(SOURCE, validation.accepted, 0)
         self.metrics.stream_group_size.observe(validation.accepted)
