@@ -3,6 +3,7 @@ PostgreSQL: answers, durable logging with rollups, warnings, access, health, doc
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Iterator
@@ -253,6 +254,10 @@ def test_concurrent_requests_share_predict_calls_and_commits(
     batches = metric_value(metrics, "prediction_service_microbatch_rows_count") - batches_before
     commits = metric_value(metrics, "prediction_service_log_commit_rows_count") - commits_before
     assert batches < 240 and commits < 240  # 240 requests shared predict calls and commits
+
+
+def test_long_lived_objects_are_frozen_after_the_first_load(url: str) -> None:
+    assert gc.get_freeze_count() > 100_000  # MLflow, sklearn, the model: out of the cyclic GC
 
 
 def test_model_ready_health_docs(url: str) -> None:
