@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from ml.evaluation import DriftDetector
+from ml.evaluation import DriftDetector, DriftReport
 from ml.feature_store import FeatureStore
 from services.drift_monitor import events as actions
 from services.drift_monitor.champion import Champion, ChampionTracker
@@ -29,12 +29,14 @@ from services.drift_monitor.events import DriftEventRepository
 from services.drift_monitor.loop import ServiceLoop
 from services.drift_monitor.prediction_log import PredictionLog
 from services.drift_monitor.triggers import (
+    DATA_DRIFT,
     MAX_AGE,
     Brakes,
     Decision,
     brake_for_job,
     decide,
     is_too_old,
+    trigger_of,
 )
 from services.drift_monitor.windows import Cursor, WindowCollector, Windows, compare
 from services.retraining_worker.job_queue import Recovery, TrainingQueue
@@ -111,6 +113,7 @@ class Monitor:
         )
         if windows.empty:
             cycle.reason = "waiting for enough new predictions or labels"
+            self._retry_after_cooldown(champion, cycle)
         else:
             self._judge(champion, windows, cycle)
             _advance(cursor, windows)
@@ -147,6 +150,18 @@ class Monitor:
                 "reason": cycle.reason,
             },
         )
+
+    def _retry_after_cooldown(self, champion: Champion, cycle: Cycle) -> None:
+        """Act on the newest window if the cooldown held it back: the drift was seen and
+        has not been answered, so it must not wait for more traffic once the cooldown ends."""
+        last = self.events.latest(champion.name, champion.version, limit=1)
+        if not last or last[0].action != actions.COOLDOWN:
+            return
+        trigger = trigger_of(DriftReport.from_dict(last[0].report)) or DATA_DRIFT
+        decision = brake_for_job(trigger, self.brakes, **self._job_state(champion.name))
+        if decision.job_reason is not None:
+            cycle.event_id = last[0].id
+            self._apply(decision, champion.name, cycle)
 
     def _check_age(self, champion: Champion, cycle: Cycle) -> None:
         registered = champion.registered_at

@@ -158,6 +158,16 @@ def test_persistence_and_cooldown_brakes(settings, engine: Engine) -> None:
     send(registry, engine, "covariate", 200, seed=18)
     third = monitor.run_once()
     assert third.action == events.COOLDOWN and "cooldown" in third.reason
+    assert monitor.run_once().job_id is None  # no new traffic, still cooling down
+
+    # the cooldown ends with no new traffic: the held-back drift is acted on
+    later = datetime.now(UTC) + timedelta(seconds=3601)
+    resumed = Monitor(config, engine, registry, queue=monitor.queue, clock=lambda: later,
+                      settle_seconds=0).run_once()  # fmt: skip
+    assert resumed.event_id == third.event_id and resumed.job_id is not None
+    [event] = DriftEventRepository(engine).latest(MODEL, limit=1)
+    assert event.action == events.RETRAIN and event.job_id == resumed.job_id
+    assert monitor.queue.jobs.get(resumed.job_id).trigger_event_id == third.event_id
 
 
 def test_run_once_requeues_an_expired_lease(settings, engine: Engine) -> None:
