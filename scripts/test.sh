@@ -12,4 +12,5 @@ echo "==> ruff"
 echo "==> mypy (shared, ml, registry)"
 .venv/bin/mypy
 echo "==> pytest"
-exec .venv/bin/pytest "$@"
+# -v: every test id is printed, so the log shows which ran on sqlite and which on postgresql.
+exec .venv/bin/pytest -v "$@"
