@@ -61,7 +61,7 @@ class MicroBatcher:
             if announced:
                 self.withdraw()
             self._on_batch(batch.size)
-            return model.predict_proba(model.frame(batch.columns))  # big enough on its own
+            return model.predict_columns(batch.columns, batch.size)  # big enough on its own
         request = _Request(model, batch)
         self._runner.run(request, announced=announced)
         if request.error is not None:
@@ -83,7 +83,8 @@ class MicroBatcher:
                 name: [v for r in group for v in r.batch.columns[name]]
                 for name in group[0].batch.columns
             }
-            probabilities = model.predict_proba(model.frame(columns))
+            size = sum(r.batch.size for r in group)
+            probabilities = model.predict_columns(columns, size)
         except Exception as exc:  # hand the failure to every request of the batch
             log.exception("scoring a micro-batch of %d requests failed", len(group))
             for request in group:

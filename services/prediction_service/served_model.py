@@ -16,10 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ml.schema import DatasetSchema
-from services.prediction_service.forest_shortcut import Predict, forest_shortcut, verified
+from services.prediction_service.compiled_pipeline import (
+    Columns,
+    CompiledPipeline,
+    compile_pipeline,
+    verified,
+)
 
-# Below this many rows a forest's thread pool costs more than it saves (measured:
-# one row takes ~3x longer with n_jobs=2 than with n_jobs=1); micro-batches stay under it.
+# Below this many rows a thread pool costs more than it saves (measured: one row
+# takes ~3x longer with n_jobs=2 than with n_jobs=1); micro-batches stay under it.
 PARALLEL_MIN_ROWS = 2_000
 
 
@@ -34,8 +39,8 @@ class ServedModel:
     load_seconds: float = 0.0
     # Same pipeline with every n_jobs set to 1, for small frames.
     serial_pipeline: Any = None
-    # A verified faster predict_proba for small frames (forests, see forest_shortcut).
-    small_frame_predict: Predict | None = None
+    # The pipeline as verified numpy over the columns (compiled_pipeline.py), if it compiles.
+    compiled: CompiledPipeline | None = None
 
     @classmethod
     def build(
@@ -48,8 +53,8 @@ class ServedModel:
         run_id: str | None = None,
         load_seconds: float = 0.0,
     ) -> ServedModel:
-        serial = single_threaded(pipeline)
-        probe = _frame_from_columns(schema, _probe_columns(schema))
+        probe = _probe_columns(schema)
+        compiled = compile_pipeline(pipeline, schema)
         return cls(
             name=name,
             version=str(version),
@@ -57,8 +62,8 @@ class ServedModel:
             schema=schema,
             run_id=run_id,
             load_seconds=load_seconds,
-            serial_pipeline=serial,
-            small_frame_predict=verified(forest_shortcut(serial), serial, probe),
+            serial_pipeline=single_threaded(pipeline),
+            compiled=verified(compiled, pipeline, probe, _frame_from_columns(schema, probe)),
         )
 
     @property
@@ -70,7 +75,7 @@ class ServedModel:
     def class_names(self) -> list[str]:
         return [str(c) for c in self.pipeline.classes_]
 
-    def frame(self, columns: dict[str, list[Any]]) -> pd.DataFrame:
+    def frame(self, columns: Columns) -> pd.DataFrame:
         """The pipeline's input from normalised column values (None = missing).
 
         Produces exactly what `ml.schema.normalize_frame` produces: float64 numeric
@@ -78,38 +83,46 @@ class ServedModel:
         """
         return _frame_from_columns(self.schema, columns)
 
+    def predict_columns(self, columns: Columns, size: int) -> np.ndarray:
+        """Class probabilities (in `classes` order) for validated columns of `size` rows."""
+        if self.compiled is not None:
+            return self.compiled.predict_proba(columns, size)
+        return self.predict_proba(self.frame(columns))
+
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Class probabilities (columns in `classes` order)."""
-        if len(frame) >= PARALLEL_MIN_ROWS:
-            return np.asarray(self.pipeline.predict_proba(frame), dtype=np.float64)
-        if self.small_frame_predict is not None:
-            return self.small_frame_predict(frame)
-        return np.asarray(self.serial_pipeline.predict_proba(frame), dtype=np.float64)
+        """Class probabilities through scikit-learn's own pipeline."""
+        pipeline = self.pipeline if len(frame) >= PARALLEL_MIN_ROWS else self.serial_pipeline
+        return np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
 
     def warm_up(self) -> float:
         """Score a few synthetic rows (each category, missing values) so the first
         real request pays no first-call costs; returns the seconds it took."""
         started = time.perf_counter()
-        frame = self.frame(_probe_columns(self.schema))
-        self.predict_proba(frame)
-        self.predict_proba(frame.iloc[:1])
+        columns = _probe_columns(self.schema)
+        size = len(next(iter(columns.values()), []))
+        self.predict_columns(columns, size)
+        self.predict_columns({name: values[:1] for name, values in columns.items()}, 1)
         return time.perf_counter() - started
 
 
 def _probe_columns(schema: DatasetSchema) -> dict[str, list[Any]]:
-    """Synthetic rows: every known category, a few numbers, and a missing value each."""
-    rows = max(2, max((len(f.categories) for f in schema.features), default=0))
+    """Synthetic rows: every known category, one never seen, numbers of several signs and
+    magnitudes, and a missing value in every feature."""
+    rows = max(8, max((len(f.categories) for f in schema.features), default=0) + 2)
     columns: dict[str, list[Any]] = {}
     for spec in schema.features:
         if spec.kind == "numeric":
-            columns[spec.name] = [float(i % 3) for i in range(rows - 1)] + [None]
+            numbers = [(i % 7 - 3) * 10.0 ** (i % 4 - 1) for i in range(rows - 1)]
+            columns[spec.name] = [*numbers, None]
         else:
             known = list(spec.categories) or ["warm-up"]
-            columns[spec.name] = [known[i % len(known)] for i in range(rows - 1)] + [None]
+            unseen = "never seen" + "_" * max(len(k) for k in known)
+            cycled = [known[i % len(known)] for i in range(rows - 2)]
+            columns[spec.name] = [*cycled, unseen, None]
     return columns
 
 
-def _frame_from_columns(schema: DatasetSchema, columns: dict[str, list[Any]]) -> pd.DataFrame:
+def _frame_from_columns(schema: DatasetSchema, columns: Columns) -> pd.DataFrame:
     size = len(next(iter(columns.values()))) if columns else 0
     arrays: list[np.ndarray] = []
     for spec in schema.features:

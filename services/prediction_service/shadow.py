@@ -86,7 +86,7 @@ class ShadowScorer:
     def _score(self, work: _Work) -> None:
         challenger, answered = work.challenger, work.answered
         try:
-            probabilities = challenger.predict_proba(challenger.frame(work.batch.columns))
+            probabilities = challenger.predict_columns(work.batch.columns, work.batch.size)
         except Exception:  # a broken challenger must not disturb serving
             log.exception("shadow scoring with version %s failed", challenger.version)
             self._on_outcome("failed", work.batch.size)
