@@ -1,7 +1,7 @@
 """The prediction service's moving parts, built and started together (one per process).
 
-Threads: the model watcher (loads and swaps models), the shadow scorer and, with
-REDIS_URL, the model-changed subscriber; scoring and logging run on the request
+Threads: the model watcher (loads and swaps models), the shadow scorer, on SQLite
+the WAL checkpointer and, with REDIS_URL, the model-changed subscriber; scoring and logging run on the request
 threads themselves (see group_runner). Each gunicorn worker builds its own after
 the fork.
 """
@@ -23,6 +23,7 @@ from services.prediction_service.scoring import Scorer
 from services.prediction_service.served_model import ServedModel
 from services.prediction_service.service_metrics import ServiceMetrics, service_metrics
 from services.prediction_service.shadow import ShadowScorer
+from services.prediction_service.wal_checkpointer import WalCheckpointer
 from shared.config import Settings
 from shared.signals import ModelChangedSubscriber, subscribe_model_changed
 
@@ -40,6 +41,7 @@ class PredictionRuntime:
     prediction_log: PredictionLog
     shadow: ShadowScorer
     scorer: Scorer
+    checkpointer: WalCheckpointer | None = None
     subscriber: ModelChangedSubscriber | None = None
 
     @classmethod
@@ -49,6 +51,7 @@ class PredictionRuntime:
         engine: Engine,
         source_factory: Callable[[], ModelSource] | None = None,
     ) -> PredictionRuntime:
+        checkpointer = WalCheckpointer.attach(engine)  # before the first connection
         metrics = service_metrics()
 
         def swapped(alias: str, old: ServedModel | None, new: ServedModel | None) -> None:
@@ -81,12 +84,23 @@ class PredictionRuntime:
         )
         scorer = Scorer(holder, batcher, prediction_log, shadow, metrics)
         return cls(
-            settings, engine, metrics, holder, watcher, batcher, prediction_log, shadow, scorer
+            settings,
+            engine,
+            metrics,
+            holder,
+            watcher,
+            batcher,
+            prediction_log,
+            shadow,
+            scorer,
+            checkpointer,
         )
 
     def start(self) -> PredictionRuntime:
         self.shadow.start()
         self.watcher.start()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self.subscriber = subscribe_model_changed(self.settings, self.watcher.on_signal)
         return self
 
@@ -98,4 +112,6 @@ class PredictionRuntime:
         self.batcher.stop()
         self.shadow.stop()
         self.prediction_log.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
