@@ -46,9 +46,9 @@ start_gunicorn() {  # name port workers threads app
 
 echo "==> starting services for PIPELINE_HOME=$PIPELINE_HOME"
 start_gunicorn ingestion_api "$INGESTION_API_PORT" 2 4 'services.ingestion_api.app:create_wsgi_app()'
-# One process, many threads: the micro-batcher and the group-commit logger
-# work across all concurrent requests of a process (see docs/SERVING.md).
-start_gunicorn prediction_service "$PREDICTION_SERVICE_PORT" 1 32 'services.prediction_service.app:create_wsgi_app()'
+# Two processes (one per core; serving is bound by Python, not the model), each
+# with enough threads to feed its micro-batcher and group commit (docs/SERVING.md).
+start_gunicorn prediction_service "$PREDICTION_SERVICE_PORT" 2 16 'services.prediction_service.app:create_wsgi_app()'
 start_or_report drift_monitor python -m services.drift_monitor.monitor
 start_or_report retraining_worker python -m services.retraining_worker.worker
 start_gunicorn dashboard "$DASHBOARD_PORT" 1 8 'dashboards.monitoring_app:create_wsgi_app()'

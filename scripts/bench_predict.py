@@ -506,7 +506,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--layout", default="1x32", help="gunicorn WORKERSxTHREADS of this service (default 1x32)"
+        "--layout", default="2x16", help="gunicorn WORKERSxTHREADS of this service (default 2x16)"
     )
     parser.add_argument(
         "--layouts", default="1x8,1x32,2x16,4x8", help="layouts compared by --only layouts"

@@ -1,6 +1,6 @@
 """The prediction service (port 8002): serves the champion, logs every prediction, hot-reloads.
 
-    gunicorn -c python:shared.gunicorn_conf --workers 1 --threads 32 \\
+    gunicorn -c python:shared.gunicorn_conf --workers 2 --threads 16 \\
         'services.prediction_service.app:create_wsgi_app()'
 
 See docs/SERVING.md for the design and the measured worker/thread layout.
