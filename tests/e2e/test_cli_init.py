@@ -17,6 +17,8 @@ from registry import ModelRegistry
 from services.retraining_worker.training_run import train_and_register
 from shared.config import load_settings
 from shared.database import make_engine
+from shared.signals import ModelChanged, ModelChangedSubscriber
+from tests.integration.prediction_support import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -65,7 +67,10 @@ def add_version(home: Path) -> str:
         engine.dispose()
 
 
-def test_init_promote_rollback_models_and_reinit(tmp_path: Path) -> None:
+@pytest.mark.redis
+def test_init_promote_rollback_models_and_reinit(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     out = ok(mlpipe(home, "init", "--data", str(SAMPLE), "--target", "Recovered"))
@@ -89,8 +94,24 @@ def test_init_promote_rollback_models_and_reinit(tmp_path: Path) -> None:
     # A second version, trained on the stored rows (`mlpipe train` itself belongs to the
     # gated retraining job and is tested with it).
     assert add_version(home) == "2"
-    assert "version 1 -> version 2" in ok(mlpipe(home, "promote", "2"))
-    assert "version 2 -> version 1 (rolled back)" in ok(mlpipe(home, "rollback"))
+    # With REDIS_URL, promote and rollback signal the prediction services at once.
+    redis = {"REDIS_URL": redis_url, "REDIS_PREFIX": f"{redis_prefix}:cli"}
+    signals: list[ModelChanged] = []
+    settings = load_settings(
+        pipeline_home=home, redis_url=redis_url, redis_prefix=redis["REDIS_PREFIX"]
+    )
+    subscriber = ModelChangedSubscriber(settings, signals.append).start()
+    try:
+        assert subscriber.wait_subscribed(10)
+        assert "version 1 -> version 2" in ok(mlpipe(home, "promote", "2", **redis))
+        assert "version 2 -> version 1 (rolled back)" in ok(mlpipe(home, "rollback", **redis))
+        assert wait_until(lambda: len(signals) == 2, 10)
+    finally:
+        subscriber.stop()
+    assert [(s.model_name, s.version, s.alias) for s in signals] == [
+        ("lung_disease", "2", "champion"),
+        ("lung_disease", "1", "champion"),
+    ]
     assert "no previous champion" in one_line_error(mlpipe(home, "rollback"))
     assert "no version 9" in one_line_error(mlpipe(home, "promote", "9"))
     assert alias_history(home) == [
