@@ -77,7 +77,7 @@ def compile_pipeline(
     blocks = _column_blocks(preprocess, schema)
     if blocks is None:
         return None
-    head = _forest_head(estimator, threads or os.cpu_count() or 1)
+    head = _forest_head(estimator, threads or _usable_cores())
     if head is None:
         head = _estimator_head(estimator)
     return CompiledPipeline(blocks, head)
@@ -299,6 +299,13 @@ def _forest_head(estimator: Any, threads: int) -> Head | None:
         return np.vstack(list(pool.map(average, chunks)))
 
     return predict_proba
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @cache
