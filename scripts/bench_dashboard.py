@@ -16,13 +16,11 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from bench_support import scratch_database
+from sqlalchemy import text
 
 from dashboards.context import make_context
 from dashboards.pages import data, drift, jobs, models, overview, predictions
@@ -30,30 +28,10 @@ from dashboards.queries.status import database_state
 from dashboards.sample_history import HistorySpec, seed_history
 from dashboards.warmup import MemoWarmer
 from shared.config import load_settings
-from shared.database import driver_url
 from shared.migrate import upgrade
 
 GOAL_MS = 300
 RANGES = ("1h", "24h", "7d", "30d")
-
-
-@contextmanager
-def scratch_database(backend: str, admin_url: str) -> Iterator[str]:
-    """A fresh database URL, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'pipeline.db'}"
-        return
-    admin = create_engine(driver_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"mlpipe_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def timed(call: Callable[[], object], repeat: int, forget: Callable[[], None]) -> tuple[float, ...]:
@@ -93,7 +71,7 @@ def callbacks(ctx) -> list[tuple[str, Callable[[], object]]]:  # type: ignore[no
 
 
 def run(backend: str, args: argparse.Namespace) -> list[tuple[str, float, float, float]]:
-    with scratch_database(backend, args.postgres_admin_url) as url:
+    with scratch_database(backend, args.postgres_admin_url, prefix="mlpipe_bench_dashboard") as url:
         settings = load_settings(
             pipeline_home=tempfile.mkdtemp(prefix="bench-home-"), database_url=url
         )

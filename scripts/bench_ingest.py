@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,14 +30,15 @@ from pathlib import Path
 
 import pandas as pd
 import requests
-from sqlalchemy import create_engine, text
+from bench_support import scratch_database
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from ml.data.sample import make_dataset
 from ml.feature_store.datasets import create_dataset
 from ml.schema import infer_schema
 from shared.config import load_settings
-from shared.database import driver_url, make_engine, write_transaction
+from shared.database import make_engine, write_transaction
 from shared.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,10 @@ def main() -> None:
     print(f"{args.rows:,} rows, {args.repeat} rounds, gunicorn {args.workers}x{args.threads}")
     rates: dict[str, list[float]] = defaultdict(list)
     for backend in args.backends.split(","):
-        with database(backend, args.admin_url) as url, tempfile.TemporaryDirectory() as home:
+        with (
+            scratch_database(backend, args.admin_url, prefix="mlpipe_bench_ingest") as url,
+            tempfile.TemporaryDirectory() as home,
+        ):
             engine, dataset_id = prepare(url, Path(home))
             with api_server(Path(home), url, args.workers, args.threads) as base:
                 runs = senders(base, frame, args.chunk)
@@ -84,25 +87,6 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL URL used only to create and drop the benchmark database",
     )
     return parser.parse_args()
-
-
-@contextmanager
-def database(backend: str, admin_url: str) -> Iterator[str]:
-    """A fresh database URL for `backend`, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    admin = create_engine(driver_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"mlpipe_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str, home: Path) -> tuple[Engine, int]:
