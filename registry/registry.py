@@ -35,6 +35,7 @@ from registry.versions import (
 )
 from shared.config import Settings
 from shared.database import write_transaction
+from shared.signals import publish_model_changed
 
 
 class ModelRegistry:
@@ -130,6 +131,7 @@ class ModelRegistry:
                 self.client, conn, name, alias, str(version), action=action,
                 reason=reason, actor=actor, expected_current=expected_current,
             )  # fmt: skip
+        self._announce(move)
         return move is not None
 
     def delete_alias(
@@ -146,6 +148,7 @@ class ModelRegistry:
                 self.client, conn, name, alias, None, action="delete",
                 reason=reason, actor=actor, expected_current=expected_current,
             )  # fmt: skip
+        self._announce(move)
         return move is not None
 
     def promote(
@@ -174,6 +177,7 @@ class ModelRegistry:
                     reason=f"v{version} promoted to champion", actor=actor,
                     expected_current=version,
                 )  # fmt: skip
+        self._announce(move)  # one signal: a service re-reads both aliases on any
         return move
 
     def rollback(self, name: str, *, reason: str, actor: str) -> AliasMove:
@@ -185,7 +189,14 @@ class ModelRegistry:
                 reason=reason, actor=actor, expected_current=current,
             )  # fmt: skip
         assert move is not None  # the per-model lock was held since reading `current`
+        self._announce(move)
         return move
+
+    def _announce(self, move: AliasMove | None) -> None:
+        """After a committed move, tell the prediction services at once (the Redis
+        model-changed signal; a no-op without REDIS_URL, where they poll)."""
+        if move is not None:
+            publish_model_changed(self.settings, move.name, move.version, alias=move.alias)
 
     def alias_history(self, name: str) -> list[dict[str, Any]]:
         return mirror.alias_moves(self.engine, name)

@@ -120,7 +120,6 @@ def promote(obj: CliContext, version: str, name: str | None, reason: str) -> Non
     registry = _registry(obj)
     move = registry.promote(name, version, reason=reason, actor=CLI_ACTOR)
     assert move is not None  # unconditional
-    _announce(obj, name, version)
     before = f"version {move.previous_version}" if move.previous_version else "none"
     click.echo(f"{name}: champion {before} -> version {version}")
 
@@ -134,7 +133,6 @@ def rollback(obj: CliContext, name: str | None, reason: str) -> None:
     name = name or _active_name(obj)
     registry = _registry(obj)
     move = registry.rollback(name, reason=reason, actor=CLI_ACTOR)
-    _announce(obj, name, move.version)
     click.echo(
         f"{name}: champion version {move.previous_version} -> version {move.version} (rolled back)"
     )
@@ -152,13 +150,6 @@ def _prepare_home(obj: CliContext, *, migrate: bool = False) -> None:
         upgrade(obj.engine)
     elif not migrate and current_revision(obj.engine) is None:
         raise InputError("no models yet: run `mlpipe init --data CSV --target COLUMN` first")
-
-
-def _announce(obj: CliContext, name: str, version: str | None) -> None:
-    """Tell the prediction services at once (Redis signal; without Redis they poll)."""
-    from shared.signals import publish_model_changed
-
-    publish_model_changed(obj.settings, name, version)
 
 
 def _registry(obj: CliContext) -> ModelRegistry:

@@ -27,7 +27,6 @@ from services.retraining_worker.jobs import Job, utcnow
 from services.retraining_worker.lineage import run_tags, runs_of_job
 from services.retraining_worker.training_data import TrainingData, assemble
 from shared.config import Settings
-from shared.signals import publish_model_changed
 
 log = logging.getLogger(__name__)
 Check = Callable[[], None]  # raises LeaseLost when the attempt is no longer ours
@@ -158,13 +157,11 @@ class Retrainer:
                     " while the job ran"
                 )
             else:
-                publish_model_changed(self.settings, name, version)
                 log.info("promoted", extra={"job_id": job.id, "model": name, "version": version})
                 return
         if decision.outcome == gate.CHALLENGER:
             reason = f"job {job.id} ({job.reason}): {decision.reason}"
             self.registry.set_alias(name, CHALLENGER, version, reason=reason, actor=actor)
-            publish_model_changed(self.settings, name, version, alias=CHALLENGER)
             log.info(
                 "kept as challenger",
                 extra={"job_id": job.id, "version": version, "reason": decision.reason},

@@ -24,6 +24,7 @@ from registry.tracking import make_client
 from shared.config import Settings, load_settings
 from shared.database import model_registry
 from shared.errors import Conflict, NotFound, ServiceUnavailable
+from shared.signals import ModelChanged, ModelChangedSubscriber
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +240,46 @@ def test_an_unreachable_store_is_reported_in_seconds(tmp_path: Path) -> None:
     with pytest.raises(ServiceUnavailable, match="MLflow store unavailable"):
         make_client(settings)
     assert time.perf_counter() - started < 15  # MLflow alone retries for about 100 s
+
+
+@pytest.mark.redis
+def test_every_committed_alias_move_signals_the_services(
+    settings: Settings,
+    engine: Engine,
+    client: MlflowClient,
+    result: TrainingResult,
+    name: str,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    signalled = settings.model_copy(
+        update={"redis_url": redis_url, "redis_prefix": f"{redis_prefix}:registry"}
+    )
+    registry = ModelRegistry(signalled, engine, client)
+    registry.log_candidate(name, result)
+    registry.log_candidate(name, result)
+    heard: list[ModelChanged] = []
+    subscriber = ModelChangedSubscriber(signalled, heard.append).start()
+    try:
+        assert subscriber.wait_subscribed(10)
+        registry.promote(name, "1", reason="r", actor="t")
+        registry.set_alias(name, CHALLENGER, "2", reason="r", actor="t")
+        assert not registry.set_alias(
+            name, CHAMPION, "2", reason="r", actor="t", expected_current="2"
+        )
+        registry.promote(name, "2", reason="r", actor="t")
+        registry.rollback(name, reason="r", actor="t")
+        registry.delete_alias(name, CHAMPION, reason="r", actor="t")
+        deadline = time.monotonic() + 10
+        while len(heard) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # a refused move would have arrived by now too
+    finally:
+        subscriber.stop()
+    assert [(h.model_name, h.alias, h.version) for h in heard] == [
+        (name, CHAMPION, "1"),
+        (name, CHALLENGER, "2"),
+        (name, CHAMPION, "2"),  # the refused move sent nothing
+        (name, CHAMPION, "1"),
+        (name, CHAMPION, None),
+    ]
